@@ -42,10 +42,14 @@ OBSERVER_ARGS=${OBSERVER_ARGS:-}	# extra flags, e.g. "--capture-head 256"
 READY_TIMEOUT=${READY_TIMEOUT:-30}
 BPF_STATS=${BPF_STATS:-1}	# 0: leave kernel.bpf_stats_enabled alone (no BPF ns)
 # USR1: read the observer's stats (SIGUSR1) at both ends of the measured window
-# so ring bytes/drops cover exactly the window; "" divides the stats printed at
-# exit by every request the observer saw (warm-up + measured). Only use USR1
-# with an observer that handles it: the default action of SIGUSR1 is to die.
-STATS_SIGNAL=${STATS_SIGNAL:-}
+# so ring bytes/drops cover exactly the window; none: divide the stats printed
+# at exit by every request the observer saw (warm-up + measured); auto: USR1
+# if `--help` mentions it (the default action of SIGUSR1 is to die).
+STATS_SIGNAL=${STATS_SIGNAL:-auto}
+# 1: pass --pid <app pid> so only the app is a target (other Node processes on
+# a shared machine then add nothing to ring bytes and observer CPU); 0: the
+# default targets (every Node process), which is what a user runs.
+TARGET_PID=${TARGET_PID:-0}
 SEED=${SEED:-$(( $(date +%s) % 100000 ))}
 RESULTS=${RESULTS:-$HERE/results}
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -66,6 +70,11 @@ done
 [ -x "$OBSERVER" ] || die "no observer at $OBSERVER: run make first (make bench does)"
 [[ "$ROUNDS" =~ ^[0-9]+$ && "$ROUNDS" -ge 1 ]] || die "ROUNDS must be a positive integer"
 
+if [ "$STATS_SIGNAL" = auto ]; then
+	STATS_SIGNAL=
+	timeout 5 "$OBSERVER" --help 2>&1 | grep -q SIGUSR1 && STATS_SIGNAL=USR1
+fi
+[ "$STATS_SIGNAL" = none ] && STATS_SIGNAL=
 CLK_TCK=$(getconf CLK_TCK)
 SIGINT_DFL=
 env --default-signal=INT true 2>/dev/null && SIGINT_DFL="env --default-signal=INT"
@@ -173,6 +182,9 @@ bpf_snapshot() {
 # window; they snapshot every counter the phase record is built from.
 mark() {
 	local w=$1
+	# stats line first at the start and last at the end: its window covers
+	# the CPU window (the stats round trip is idle time for wrk workloads).
+	if [ -n "${OBS_PID:-}" ] && [ "$STATS_SIGNAL" = USR1 ] && [ "$w" = start ]; then mark_stats "$w"; fi
 	eval "M_${w}_t=\$(date +%s%N)"
 	eval "M_${w}_app_us=\$(sum_over cpu_stat_us \"\${APP_PIDS[@]}\")"
 	eval "M_${w}_app_ns=\$(sum_over cpu_sched_ns \"\${APP_PIDS[@]}\")"
@@ -181,14 +193,16 @@ mark() {
 		eval "M_${w}_obs_us=\$(cpu_stat_us $OBS_PID)"
 		eval "M_${w}_obs_ns=\$(cpu_sched_ns $OBS_PID)"
 		eval "M_${w}_bpf=\$(bpf_snapshot)"
-		if [ "$STATS_SIGNAL" = USR1 ]; then
-			OBS_STATS_SEEN=$((OBS_STATS_SEEN + 1))
-			kill -USR1 "$OBS_PID"
-			eval "M_${w}_stats=\$(wait_stats_line $OBS_STATS_SEEN)"
-		fi
+		if [ "$STATS_SIGNAL" = USR1 ] && [ "$w" = end ]; then mark_stats "$w"; fi
 	else
 		eval "M_${w}_obs_us=0 M_${w}_obs_ns=0 M_${w}_bpf='{}' M_${w}_stats=''"
 	fi
+}
+
+mark_stats() {
+	OBS_STATS_SEEN=$((OBS_STATS_SEEN + 1))
+	kill -USR1 "$OBS_PID"
+	eval "M_${1}_stats=\$(wait_stats_line $OBS_STATS_SEEN)"
 }
 
 # ---------------------------------------------------------------- observer
@@ -215,8 +229,12 @@ obs_start() { # flavour tag
 	before=$(bpftool prog show --json 2>/dev/null | jq -c '[.[].id]')
 	t0=$(date +%s%N)
 	# shellcheck disable=SC2086
+	local target=""
+	if [ "$TARGET_PID" = 1 ] && [ ${#TARGET_PIDS[@]} -gt 0 ]; then
+		target=$(printf -- '--pid %s ' "${TARGET_PIDS[@]}")
+	fi
 	# Background jobs of a script start with SIGINT ignored; give it back.
-	$SIGINT_DFL taskset -c "$LOAD_CPU" "$OBSERVER" --hooks "$flavour" --stats $OBSERVER_ARGS \
+	$SIGINT_DFL taskset -c "$LOAD_CPU" "$OBSERVER" --hooks "$flavour" --stats $target $OBSERVER_ARGS \
 		>"$OBS_OUT" 2>"$OBS_ERR" </dev/null &
 	OBS_PID=$!
 	started "$OBS_PID" INT
@@ -287,7 +305,8 @@ wait_port() {
 
 # ---------------------------------------------------------------- one phase
 # Globals a workload sets in wl_setup: APP_PIDS (array: pids whose CPU is the
-# "app CPU"), WL_DESC, WL_UNIT (req|op), WL_TARGET_LOSS_PCT and
+# "app CPU"), TARGET_PIDS (array: what --pid names when TARGET_PID=1; leave
+# empty for a workload whose app must not be a target), WL_DESC, WL_UNIT (req|op), WL_TARGET_LOSS_PCT and
 # WL_TARGET_ADDED_US (empty: no target), WL_TARGET_NAME.
 # wl_run SECS LOGPREFIX MEASURE(0|1): load for SECS; when MEASURE=1 call
 # `mark start`/`mark end` around the counted window; set WL_REQUESTS and
@@ -378,7 +397,7 @@ jq -n --arg run "$RUN_ID" --argjson rounds "$ROUNDS" --argjson phase "$PHASE_SEC
 	--argjson warmup "$WARMUP" --arg hooks "$HOOKS" --arg workloads "$WORKLOADS" \
 	--argjson app_cpu "$APP_CPU" --argjson load_cpu "$LOAD_CPU" --argjson conns "$CONNS" \
 	--arg observer "$OBSERVER" --arg obs_args "$OBSERVER_ARGS" --argjson seed "$SEED" \
-	--arg stats_signal "$STATS_SIGNAL" --argjson bpf_stats "$BPF_STATS" \
+	--arg stats_signal "$STATS_SIGNAL" --argjson bpf_stats "$BPF_STATS" --argjson target_pid "$TARGET_PID" \
 	--arg kernel "$(uname -r)" --arg node "$(node --version)" \
 	--arg cpu "$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)" \
 	--argjson ncpu "$(nproc)" --arg git "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)" \
@@ -386,7 +405,7 @@ jq -n --arg run "$RUN_ID" --argjson rounds "$ROUNDS" --argjson phase "$PHASE_SEC
 	{run: $run, rounds: $rounds, phase_seconds: $phase, warmup_seconds: $warmup,
 	 hooks: ($hooks | split(" ") | map(select(. != ""))), workloads: ($workloads | split(" ") | map(select(. != ""))),
 	 app_cpu: $app_cpu, load_cpu: $load_cpu, conns: $conns, observer: $observer,
-	 observer_args: $obs_args, seed: $seed, stats_signal: $stats_signal, bpf_stats: $bpf_stats,
+	 observer_args: $obs_args, target_pid: $target_pid, seed: $seed, stats_signal: $stats_signal, bpf_stats: $bpf_stats,
 	 kernel: $kernel, node: $node, cpu_model: $cpu, ncpu: $ncpu, git: $git, loadavg_start: $load,
 	 workload_meta: {}}' >"$OUT/meta.json"
 
@@ -398,7 +417,7 @@ for WL_NAME in $WORKLOADS; do
 	[ -f "$wl_file" ] || die "no workload $WL_NAME ($wl_file)"
 	unset -f wl_setup wl_run wl_teardown
 	WL_DESC=$WL_NAME WL_UNIT=req WL_TARGET_NAME="" WL_TARGET_LOSS_PCT="" WL_TARGET_ADDED_US=""
-	APP_PIDS=()
+	APP_PIDS=() TARGET_PIDS=()
 	# shellcheck source=/dev/null
 	. "$wl_file"
 	wl_setup

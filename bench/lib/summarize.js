@@ -59,7 +59,9 @@ const p = (s = '') => out.push(s);
 p(`sba-observer overhead benchmark, run ${meta.run}`);
 p(`  ${meta.rounds} rounds x ${meta.phase_seconds}s measured (+${meta.warmup_seconds}s warm-up), seed ${meta.seed}; ` +
   `kernel ${meta.kernel}, node ${meta.node}, ${meta.ncpu} CPU ${meta.cpu_model}; load avg at start ${meta.loadavg_start}`);
-p(`  observer ${meta.observer} ${meta.observer_args || ''}(git ${meta.git}); bpf_stats ${meta.bpf_stats ? 'on' : 'OFF'}`);
+p(`  observer ${meta.observer} ${meta.observer_args ? meta.observer_args + ' ' : ''}(git ${meta.git}); ` +
+  `targets: ${meta.target_pid ? '--pid <app>' : 'default (every node process)'}; bpf_stats ${meta.bpf_stats ? 'on' : 'OFF'}; ` +
+  `observer stats: ${meta.stats_signal === 'USR1' ? 'measured window (SIGUSR1)' : 'observer lifetime / all its requests'}`);
 
 const workloads = [...new Set(phases.map((x) => x.workload))];
 for (const w of workloads) {

@@ -18,6 +18,7 @@ wl_setup() {
 	started "$HELLO_PID" TERM
 	wait_port "$HELLO_PORT" "$HELLO_PID" || die "hello.js did not listen on $HELLO_PORT (log: $OUT/logs/hello.app.log)"
 	APP_PIDS=("$HELLO_PID")
+	TARGET_PIDS=("$HELLO_PID")
 	# JIT warm-up, unmeasured
 	run_wrk "http://127.0.0.1:$HELLO_PORT/" 2 "$OUT/logs/hello.jit-warmup"
 }
@@ -29,9 +30,9 @@ wl_run() { # secs logprefix measure
 	if [ "$measure" = 1 ]; then mark end; fi
 	WL_REQUESTS=$WRK_REQUESTS
 	if [ "$measure" = 1 ]; then
-		WL_EXTRA=$(jq -nc --arg p50 "$(wrk_pct_us "$log.wrk" 50)" --arg p99 "$(wrk_pct_us "$log.wrk" 99)" \
+		WL_EXTRA=$(jq -nc --arg rps "$(awk '/^Requests\/sec:/{print $2}' "$log.wrk")" --arg p50 "$(wrk_pct_us "$log.wrk" 50)" --arg p99 "$(wrk_pct_us "$log.wrk" 99)" \
 			--arg err "$(grep -c -E 'Socket errors|Non-2xx' "$log.wrk" || true)" \
-			'{lat_p50_us: ($p50 | tonumber? // null), lat_p99_us: ($p99 | tonumber? // null),
+			'{rps: ($rps | tonumber), lat_p50_us: ($p50 | tonumber? // null), lat_p99_us: ($p99 | tonumber? // null),
 			  client_errors: ($err | tonumber)}')
 	fi
 }
