@@ -33,7 +33,7 @@ PHASE_SECONDS=${PHASE_SECONDS:-10}	# measured seconds per phase
 WARMUP=${WARMUP:-3}		# unmeasured load before each measurement
 SETTLE=${SETTLE:-1}		# idle seconds between phases
 HOOKS=${HOOKS:-raw tp}		# observer flavours to compare (--hooks)
-WORKLOADS=${WORKLOADS:-hello tax-redis}
+WORKLOADS=${WORKLOADS:-hello tax-syscall tax-redis}
 APP_CPU=${APP_CPU:-0}		# CPU of the app under test
 LOAD_CPU=${LOAD_CPU:-1}		# CPU of the load generator and the observer
 CONNS=${CONNS:-50}
@@ -369,9 +369,9 @@ run_phase() { # round pos cond
 		 obs_cpu_us_per_req: (if $hooks == "" then null else per($obs_us1 - $obs_us0) end),
 		 obs_sched_us_per_req: (if $hooks == "" then null else per(($obs_ns1 - $obs_ns0) / 1000) end),
 		 obs_ready_ms: $ready_ms,
-		 bpf_ns_per_req: (if $hooks == "" or ($progs | length) == 0 then null
+		 bpf_ns_per_req: (if $hooks == "" or ($progs | map(.run_cnt) | add // 0) == 0 then null
 			else per($progs | map(.run_time_ns) | add) end),
-		 bpf_runs_per_req: (if $hooks == "" or ($progs | length) == 0 then null
+		 bpf_runs_per_req: (if $hooks == "" or ($progs | map(.run_cnt) | add // 0) == 0 then null
 			else per($progs | map(.run_cnt) | add) end),
 		 bpf_progs: $progs,
 		 stats_window: (if $hooks == "" then null elif $sig == "USR1" then "measured" else "observer-lifetime" end),
@@ -388,7 +388,7 @@ run_phase() { # round pos cond
 	local rec
 	rec=$(tail -n 1 "$PHASES")
 	log "$(jq -r '"  \(.workload) r\(.round) \(.cond | . + "      " | .[0:6]) \(.requests) \(.unit)s  \(.rps | floor) \(.unit)/s  app \(.app_cpu_us_per_req * 100 | round / 100) µs/\(.unit)"
-		+ (if .hooks then "  bpf \(.bpf_ns_per_req // "?" | if type == "number" then round else . end) ns/\(.unit)  ring \(.ring_bytes_per_req // "?" | if type == "number" then round else . end) B/\(.unit)  drops \(.drops_total // "?")  obs \(.obs_cpu_us_per_req // 0 | . * 100 | round / 100) µs/\(.unit)" else "" end)' <<<"$rec")"
+		+ (if .hooks then "  bpf \(.bpf_ns_per_req // "?" | if type == "number" then round else . end) ns/\(.unit)  ring \(.ring_bytes_per_req // "?" | if type == "number" then round else . end) B/\(.unit)  drops \(.drops_total // "?")  obs \(.obs_sched_us_per_req // 0 | . * 100 | round / 100) µs/\(.unit)" else "" end)' <<<"$rec")"
 	sleep "$SETTLE"
 }
 
