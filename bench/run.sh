@@ -178,6 +178,33 @@ bpf_snapshot() {
 		| from_entries' || echo '{}'
 }
 
+# Tracing BPF programs on the host that are not ours (another observer, a
+# bpftrace...): they tax the app in every phase, so `off` is not off. JSON list.
+foreign_progs() {
+	bpftool prog show --json 2>/dev/null | jq -c --argjson ours "[${OBS_PROG_IDS}]" '
+		[.[] | select(.type | IN("tracepoint", "raw_tracepoint", "kprobe", "tracing", "perf_event"))
+		     | select(.id as $i | $ours | index($i) | not) | {id, name, type}]' || echo '[]'
+}
+# "pid (cmdline)" of the processes holding BPF program ids $@ (from fdinfo).
+prog_owners() {
+	local id f pid
+	for id in "$@"; do
+		grep -l -E "^prog_id:[[:space:]]+$id\$" /proc/[0-9]*/fdinfo/* 2>/dev/null
+	done | awk -F/ '{print $3}' | sort -un | while read -r pid; do
+		printf '%s (%s) ' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)"
+	done
+}
+warn_foreign() {
+	local fp ids
+	fp=$(foreign_progs)
+	[ "$(jq length <<<"$fp")" -gt 0 ] || return 0
+	ids=$(jq -r '.[].id' <<<"$fp")
+	# shellcheck disable=SC2086
+	log "WARNING: $(jq length <<<"$fp") tracing BPF program(s) not started by this run are attached" \
+		"($(jq -r 'map(.name) | unique | join(", ")' <<<"$fp")), held by: $(prog_owners $ids)"
+	log "WARNING: they tax the app in every phase (off is not off) and add noise; stop them for a real run"
+}
+
 # `mark start` / `mark end`: workloads call these right around the measured
 # window; they snapshot every counter the phase record is built from.
 mark() {
@@ -185,6 +212,7 @@ mark() {
 	# stats line first at the start and last at the end: its window covers
 	# the CPU window (the stats round trip is idle time for wrk workloads).
 	if [ -n "${OBS_PID:-}" ] && [ "$STATS_SIGNAL" = USR1 ] && [ "$w" = start ]; then mark_stats "$w"; fi
+	[ "$w" = start ] && M_foreign=$(foreign_progs)
 	eval "M_${w}_t=\$(date +%s%N)"
 	eval "M_${w}_app_us=\$(sum_over cpu_stat_us \"\${APP_PIDS[@]}\")"
 	eval "M_${w}_app_ns=\$(sum_over cpu_sched_ns \"\${APP_PIDS[@]}\")"
@@ -264,6 +292,7 @@ obs_stop() { # SIGINT; sets OBS_LAST_STATS to its last stats line
 	stop_pid "$pid" INT 15
 	stopped "$pid"
 	OBS_PID=
+	OBS_PROG_IDS=
 	OBS_LAST_STATS=$(grep '"ev":"stats"' "$OBS_OUT" 2>/dev/null | tail -n 1 || true)
 }
 
@@ -344,7 +373,7 @@ run_phase() { # round pos cond
 		--argjson obs_ns0 "$M_start_obs_ns" --argjson obs_ns1 "$M_end_obs_ns" \
 		--argjson bpf0 "$M_start_bpf" --argjson bpf1 "$M_end_bpf" \
 		--arg stats0 "$stats0" --arg stats1 "$stats1" \
-		--argjson ready_ms "$OBS_READY_MS" --argjson extra "$WL_EXTRA" \
+		--argjson ready_ms "$OBS_READY_MS" --argjson extra "$WL_EXTRA" --argjson foreign "$M_foreign" \
 		--arg sig "$STATS_SIGNAL" '
 		def per(x): if $requests > 0 then x / $requests else null end;
 		def st(s): if s == "" then null else (s | fromjson? // null) end;
@@ -383,6 +412,7 @@ run_phase() { # round pos cond
 			($s1.drops // {} | with_entries(.value = (.value - (($s0.drops // {})[.key] // 0)))) end),
 		 drops_total: (if $s1 == null then null else
 			([($s1.drops // {})[]] | add // 0) - ([(($s0 // {}).drops // {})[]] | add // 0) end),
+		 foreign_bpf_progs: ($foreign | length),
 		 observer_stats: $s1}
 		+ $extra' >>"$PHASES"
 	local rec
@@ -411,6 +441,7 @@ jq -n --arg run "$RUN_ID" --argjson rounds "$ROUNDS" --argjson phase "$PHASE_SEC
 
 log "run $RUN_ID: workloads [$WORKLOADS], conditions [${CONDS[*]}], $ROUNDS rounds x ${PHASE_SECONDS}s (+${WARMUP}s warm-up), seed $SEED"
 log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (want < 0.3 for a real run)"
+warn_foreign
 
 for WL_NAME in $WORKLOADS; do
 	wl_file=$HERE/workloads/$WL_NAME.sh

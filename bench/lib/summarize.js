@@ -147,6 +147,12 @@ for (const w of workloads) {
   p('');
   p(`== ${w}: ${wm.desc || ''}`);
   p(`   ${rounds.length} rounds; medians over phases; "paired" = on/off within a round, [95% bootstrap CI]`);
+  const foreign = ph.filter((x) => x.foreign_bpf_progs > 0).length;
+  S.phases_with_foreign_bpf = foreign;
+  if (foreign) {
+    p(`   WARNING: ${foreign} of ${ph.length} phases ran while tracing BPF programs of someone else were attached` +
+      ` (another observer?): "off" was not off, and the numbers are not clean`);
+  }
   row('', (s, c) => c);
   row(`${u}/s`, (s) => fi(s.rps));
   row(`  ratio on/off (paired)`, (s, c) => (c === 'off' ? '' : f(s.rps_ratio, 3) + ci(s.rps_ratio_ci, 3, f)));
