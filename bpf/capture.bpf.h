@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * capture.bpf.h - what happens on a syscall of a target process, whichever
+ * tracepoint flavour fired.
+ *
+ *   sys_enter: filter (target? TCP fd?) -> stash the arguments by thread
+ *   sys_exit:  take the stash -> new connection / data event / nothing
+ *
+ * The tricky part is the copy budget. Per connection, each time the direction
+ * changes (request read -> response written -> next request read ...) the next
+ * cap_head bytes are copied: enough for a request head with a 2 KiB cookie
+ * before the tenant header. After that only the first cap_body bytes of each
+ * further syscall in the same direction are copied (body prefixes, chunk-size
+ * lines, pipelined frames that start a write). `bytes` is always the exact
+ * count, so userspace can skip what it did not receive.
+ */
+#ifndef SBA_CAPTURE_BPF_H
+#define SBA_CAPTURE_BPF_H
+
+#define SBA_EINPROGRESS 115
+
+const volatile __u32 cap_head = SBA_CAP_HEAD_DEFAULT;
+const volatile __u32 cap_body = SBA_CAP_BODY_DEFAULT;
+/* Force a reader wakeup once this much is waiting in the ring. */
+const volatile __u64 wakeup_bytes = 2 << 20;
+
+/*
+ * sys_exit runs for every syscall on the host (raw_tp flavour) and must turn
+ * down the ones without a stash cheaply: inflight_hint[tid % slots] counts the
+ * stashes of threads hashing to that slot, so an exit first reads one array
+ * slot and only looks up the hash map when the slot is non-zero.
+ */
+#define HINT_SLOTS (1 << 16)
+__u32 inflight_hint[HINT_SLOTS];
+
+static __always_inline bool sys_is_in(__u8 sys)
+{
+	return sys == SBA_SYS_READ || sys == SBA_SYS_READV || sys == SBA_SYS_RECVFROM ||
+	       sys == SBA_SYS_RECVMSG;
+}
+
+static __always_inline __u64 rb_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	count_stat(SBA_STAT_WAKEUPS, 1);
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+/* Writes CONN_OPEN for c; on a full ring leaves c->announced 0 to retry later. */
+static __always_inline void conn_announce(struct sba_conn *c, struct sock *sk, __u32 tgid,
+					  __u32 tid, int fd)
+{
+	struct sba_conn_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count_drop(SBA_DROP_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.kind = SBA_EV_CONN_OPEN;
+	ev->hdr.flags = c->joined ? SBA_CONN_JOINED : 0;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->conn_id = c->conn_id;
+	ev->proc_gen = c->proc_gen;
+	ev->tid = tid;
+	ev->fd = fd;
+	ev->role = c->role;
+	read_sock_addrs(sk, ev);
+	bpf_ringbuf_submit(ev, rb_flags());
+	c->announced = 1;
+}
+
+/* Starts tracking fd as a TCP connection (or remembers it is not one). */
+static __always_inline struct sba_conn *conn_start(struct sba_target *t, __u32 tgid, __u32 tid,
+						   int fd, __u8 role)
+{
+	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sba_conn nc = { .proc_gen = t->gen };
+	struct sba_conn *c;
+	struct sock *sk = NULL;
+	enum sock_kind kind = fd_to_tcp_sock(fd, &sk);
+
+	if (kind == SOCK_KIND_NONE)
+		return NULL;
+	if (kind == SOCK_KIND_OTHER) {
+		nc.kind = SBA_FD_OTHER;
+		/* A full map here only costs a second walk later: nothing is lost. */
+		bpf_map_update_elem(&conns, &key, &nc, BPF_ANY);
+		count_stat(SBA_STAT_FDS_IGNORED, 1);
+		return NULL;
+	}
+	nc.kind = SBA_FD_TCP;
+	nc.role = role;
+	nc.joined = role == SBA_ROLE_UNKNOWN;
+	nc.conn_id = next_id();
+	if (bpf_map_update_elem(&conns, &key, &nc, BPF_ANY)) {
+		count_drop(SBA_DROP_CONN_MAP_FULL);
+		return NULL;
+	}
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return NULL;
+	count_stat(nc.joined ? SBA_STAT_CONNS_JOINED : SBA_STAT_CONNS_OPENED, 1);
+	conn_announce(c, sk, tgid, tid, fd);
+	return c;
+}
+
+/* The tracked TCP connection behind fd, classifying fds seen for the first
+ * time; NULL for anything we do not capture. */
+static __always_inline struct sba_conn *conn_of_fd(struct sba_target *t, __u32 tgid, __u32 tid,
+						   int fd)
+{
+	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sba_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+	if (c && c->proc_gen == t->gen)
+		return c->kind == SBA_FD_TCP ? c : NULL;
+	/* Unknown fd, or left over by an earlier process with this pid. */
+	return conn_start(t, tgid, tid, fd, SBA_ROLE_UNKNOWN);
+}
+
+static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
+{
+	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sba_conn *c = bpf_map_lookup_elem(&conns, &key);
+	struct sba_conn_ev *ev;
+
+	if (!c)
+		return;
+	if (c->kind == SBA_FD_TCP && c->proc_gen == t->gen) {
+		count_stat(SBA_STAT_CONNS_CLOSED, 1);
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+		if (ev) {
+			__builtin_memset(ev, 0, sizeof(*ev));
+			ev->hdr.kind = SBA_EV_CONN_CLOSE;
+			ev->hdr.size = sizeof(*ev);
+			ev->hdr.tgid = tgid;
+			ev->hdr.ts_ns = bpf_ktime_get_ns();
+			ev->conn_id = c->conn_id;
+			ev->proc_gen = c->proc_gen;
+			ev->tid = (__u32)bpf_get_current_pid_tgid();
+			ev->fd = fd;
+			ev->role = c->role;
+			bpf_ringbuf_submit(ev, rb_flags());
+		} else {
+			count_drop(SBA_DROP_RINGBUF_FULL);
+		}
+	}
+	bpf_map_delete_elem(&conns, &key);
+}
+
+static __always_inline void stash(__u64 pid_tgid, struct inflight *a)
+{
+	__u32 slot = (__u32)pid_tgid & (HINT_SLOTS - 1);
+
+	if (!bpf_map_update_elem(&inflight, &pid_tgid, a, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&inflight_hint[slot], 1);
+		return;
+	}
+	/* An entry left by a syscall whose exit we missed (attach race): reuse it. */
+	if (bpf_map_update_elem(&inflight, &pid_tgid, a, BPF_EXIST))
+		count_drop(SBA_DROP_INFLIGHT_MAP_FULL);
+}
+
+static __always_inline int on_enter(int sys, __u64 pid_tgid, struct sba_target *t, __u64 a0,
+				    __u64 a1, __u64 a2)
+{
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct inflight a = {};
+
+	switch (sys) {
+	case SBA_SYS_CLOSE:
+		conn_close(t, tgid, (int)a0);
+		return 0;
+	case SBA_SYS_DUP2:
+	case SBA_SYS_DUP3:
+		/* newfd is closed and replaced by a copy of oldfd. */
+		if ((int)a0 != (int)a1)
+			conn_close(t, tgid, (int)a1);
+		return 0;
+	case SBA_SYS_ACCEPT:
+	case SBA_SYS_ACCEPT4:
+	case SBA_SYS_CONNECT:
+		break;
+	default:
+		if (!conn_of_fd(t, tgid, tid, (int)a0))
+			return 0;
+		break;
+	}
+	a.ts_enter = bpf_ktime_get_ns();
+	a.fd = (int)a0;
+	a.sys = sys;
+	if (sys == SBA_SYS_SENDFILE) {
+		a.len = a2;	/* sendfile(out_fd, in_fd, offset, count): nothing to copy */
+	} else {
+		a.buf = a1;
+		a.len = a2;
+	}
+	stash(pid_tgid, &a);
+	return 0;
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+/* bpf_loop state for walking an iovec array into the scratch area. */
+struct iov_walk {
+	__u64 iov;	/* user address of struct iovec[] */
+	__u64 iovcnt;
+	__u32 want;	/* bytes to copy in all */
+	__u32 off;	/* bytes copied so far */
+	__u8 fault;
+};
+
+static long iov_step(__u32 i, void *ctx)
+{
+	struct iov_walk *w = ctx;
+	struct iovec v;
+	struct scratch *s;
+	__u64 off, n;
+
+	if (w->off >= w->want || i >= w->iovcnt)
+		return 1;
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + (__u64)i * sizeof(v)))) {
+		w->fault = 1;
+		return 1;
+	}
+	s = scratch_get();
+	if (!s)
+		return 1;
+	n = w->want - w->off;
+	if (v.iov_len < n)
+		n = v.iov_len;
+	off = w->off & (SBA_CAP_MAX - 1);	/* off < want <= SBA_CAP_MAX: no-op */
+	/* n <= want - off already; the clamp and barrier are for the verifier,
+	 * which must see the clamped register reach the helper call. */
+	if (n > SBA_CAP_MAX)
+		n = SBA_CAP_MAX;
+	barrier_var(n);
+	if (n && bpf_probe_read_user(&s->data[off], n, v.iov_base)) {
+		w->fault = 1;
+		return 1;
+	}
+	w->off += n;
+	return 0;
+}
+
+/* Copies up to want bytes spread over an iovec array; returns bytes copied. */
+static __always_inline __u32 copy_iov(__u64 iov, __u64 iovcnt, __u32 want, __u8 *flags)
+{
+	struct iov_walk w = { .iov = iov, .iovcnt = iovcnt, .want = want };
+	__u32 loops = iovcnt < SBA_IOV_MAX ? iovcnt : SBA_IOV_MAX;
+
+	bpf_loop(loops, iov_step, &w, 0);
+	if (w.fault)
+		*flags |= SBA_DATA_CUT_FAULT;
+	else if (w.off < want && iovcnt > SBA_IOV_MAX)
+		*flags |= SBA_DATA_CUT_IOV;
+	return w.off;
+}
+
+static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 ret)
+{
+	struct sba_conn_key key = { .tgid = pid_tgid >> 32, .fd = a->fd };
+	struct sba_target *t;
+	struct sba_conn *c;
+	struct scratch *s;
+	struct sba_counters *cnt;
+	struct user_msghdr msg;
+	struct sock *sk;
+	__u8 dir = sys_is_in(a->sys) ? SBA_DIR_IN : SBA_DIR_OUT;
+	__u8 flags = 0;
+	__u64 budget, size;
+	__u32 want, got = 0;
+
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || c->kind != SBA_FD_TCP)
+		return;	/* closed by another thread meanwhile */
+	if (!c->announced) {
+		t = target_of(key.tgid);
+		if (t && fd_to_tcp_sock(a->fd, &sk) == SOCK_KIND_TCP)
+			conn_announce(c, sk, key.tgid, (__u32)pid_tgid, a->fd);
+	}
+	if (c->last_dir != dir) {
+		c->last_dir = dir;
+		c->run_bytes = 0;
+	}
+	budget = c->run_bytes < cap_head ? cap_head - c->run_bytes : 0;
+	if (budget < cap_body)
+		budget = cap_body;
+	if (budget > ret)
+		budget = ret;
+	want = budget > SBA_CAP_MAX ? SBA_CAP_MAX : budget;
+
+	s = scratch_get();
+	if (!s)
+		return;
+	switch (a->sys) {
+	case SBA_SYS_READ:
+	case SBA_SYS_WRITE:
+	case SBA_SYS_RECVFROM:
+	case SBA_SYS_SENDTO:
+		if (want > SBA_CAP_MAX)
+			want = SBA_CAP_MAX;
+		barrier_var(want);
+		if (bpf_probe_read_user(s->data, want, (void *)a->buf))
+			flags |= SBA_DATA_CUT_FAULT;
+		else
+			got = want;
+		break;
+	case SBA_SYS_READV:
+	case SBA_SYS_WRITEV:
+		got = copy_iov(a->buf, a->len, want, &flags);
+		break;
+	case SBA_SYS_RECVMSG:
+	case SBA_SYS_SENDMSG:
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->buf))
+			flags |= SBA_DATA_CUT_FAULT;
+		else
+			got = copy_iov((__u64)msg.msg_iov, msg.msg_iovlen, want, &flags);
+		break;
+	default: /* sendfile */
+		flags |= SBA_DATA_NO_PAYLOAD;
+		break;
+	}
+	if (got < ret && !flags)
+		flags |= SBA_DATA_CUT_CAP;
+	if (flags & SBA_DATA_CUT_FAULT)
+		count_drop(SBA_DROP_COPY_FAULT);
+	if (flags & SBA_DATA_CUT_IOV)
+		count_drop(SBA_DROP_IOV_LIMIT);
+
+	/* got <= SBA_CAP_MAX already; the mask is for the verifier. */
+	size = sizeof(struct sba_data_ev) + (got & (2 * SBA_CAP_MAX - 1));
+	s->ev.hdr.kind = SBA_EV_DATA;
+	s->ev.hdr.flags = flags;
+	s->ev.hdr.size = size;
+	s->ev.hdr.tgid = key.tgid;
+	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
+	s->ev.conn_id = c->conn_id;
+	s->ev.ts_enter_ns = a->ts_enter;
+	s->ev.bytes = ret;
+	s->ev.gap_bytes = c->lost_bytes;
+	s->ev.tid = (__u32)pid_tgid;
+	s->ev.fd = a->fd;
+	s->ev.cap_len = got;
+	s->ev.dir = dir;
+	s->ev.sys = a->sys;
+	s->ev.__pad = 0;
+
+	cnt = counters_get();
+	if (bpf_ringbuf_output(&events, s, size, rb_flags())) {
+		c->lost_bytes += ret;
+		if (cnt) {
+			cnt->drops[SBA_DROP_RINGBUF_FULL]++;
+			cnt->stats[SBA_STAT_DATA_LOST_BYTES] += ret;
+		}
+		return;
+	}
+	c->lost_bytes = 0;
+	c->run_bytes += got;
+	if (cnt) {
+		cnt->stats[SBA_STAT_DATA_EVENTS]++;
+		cnt->stats[SBA_STAT_BYTES_SEEN] += ret;
+		cnt->stats[SBA_STAT_BYTES_CAPTURED] += got;
+		cnt->stats[SBA_STAT_RING_BYTES] += size;
+	}
+}
+
+static __always_inline int on_exit(__u64 pid_tgid, long ret)
+{
+	__u32 slot = (__u32)pid_tgid & (HINT_SLOTS - 1);
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct inflight *p, a;
+	struct sba_target *t;
+
+	if (!inflight_hint[slot])
+		return 0;
+	p = bpf_map_lookup_elem(&inflight, &pid_tgid);
+	if (!p)
+		return 0;
+	a = *p;
+	bpf_map_delete_elem(&inflight, &pid_tgid);
+	__sync_fetch_and_add(&inflight_hint[slot], -1); /* no atomic sub before -mcpu=v3 */
+
+	switch (a.sys) {
+	case SBA_SYS_ACCEPT:
+	case SBA_SYS_ACCEPT4:
+		t = target_of(tgid);
+		if (t && ret >= 0)
+			conn_start(t, tgid, tid, (int)ret, SBA_ROLE_SERVER);
+		break;
+	case SBA_SYS_CONNECT:
+		t = target_of(tgid);
+		if (t && (ret == 0 || ret == -SBA_EINPROGRESS))
+			conn_start(t, tgid, tid, a.fd, SBA_ROLE_CLIENT);
+		break;
+	default:
+		if (ret > 0)
+			on_data(&a, pid_tgid, ret);
+		break;
+	}
+	return 0;
+}
+
+#endif /* SBA_CAPTURE_BPF_H */

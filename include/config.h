@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * config.h - everything the user can set, parsed once at start-up.
+ */
+#ifndef SBA_CONFIG_H
+#define SBA_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sba_abi.h"
+
+enum sba_hooks {
+	SBA_HOOKS_RAW = 0,	/* raw_tp/sys_enter + sys_exit dispatchers */
+	SBA_HOOKS_TP = 1,	/* one tp/syscalls program per syscall */
+};
+
+#define SBA_MAX_PIDS 64
+
+struct sba_config {
+	bool trace;		/* --trace: JSON lines on stdout */
+	bool stats;		/* --stats: counters as JSON on stdout at exit */
+	enum sba_hooks hooks;
+	int n_pids;
+	pid_t pids[SBA_MAX_PIDS];
+	int n_exe_paths;
+	const char *exe_paths[SBA_MAX_EXE_INODES];
+	int n_exe_names;
+	const char *exe_names[SBA_MAX_EXE_NAMES];
+	const char *cgroup_path;
+	uint32_t cap_head;
+	uint32_t cap_body;
+	uint64_t ringbuf_bytes;
+	uint32_t poll_ms;
+	uint32_t max_conns;
+	uint32_t max_targets;
+	const char *btf_path;
+	const char *pin_dir;
+};
+
+/*
+ * Fills cfg from argv. Returns 0 to run, 1 when the program should exit 0
+ * (--help, --version), -EINVAL after printing what is wrong.
+ */
+int config_parse(struct sba_config *cfg, int argc, char **argv);
+
+#endif /* SBA_CONFIG_H */

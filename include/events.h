@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * events.h - the one place ring-buffer records are decoded: size and kind
+ * are checked, then each record goes to every registered sink, in order.
+ */
+#ifndef SBA_EVENTS_H
+#define SBA_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sba_abi.h"
+
+struct event_sink {
+	void (*on_proc)(void *ctx, const struct sba_proc_ev *ev);
+	void (*on_conn)(void *ctx, const struct sba_conn_ev *ev);	/* open and close */
+	void (*on_data)(void *ctx, const struct sba_data_ev *ev, const uint8_t *data);
+	void *ctx;
+};
+
+#define EVENTS_MAX_SINKS 4
+#define EVENTS_MAX_EXITS 4096
+
+struct exited_proc {
+	uint32_t tgid;
+	uint64_t gen;
+};
+
+struct events {
+	struct event_sink sinks[EVENTS_MAX_SINKS];
+	int n_sinks;
+	uint64_t records;		/* records decoded */
+	uint64_t bad_records;		/* malformed records (a bug, never expected) */
+	/* Processes that exited since the last events__take_exits(). */
+	struct exited_proc exits[EVENTS_MAX_EXITS];
+	int n_exits;
+	uint64_t exits_overflow;	/* exits not queued: their map entries linger */
+};
+
+/* Adds a sink; returns 0 or -ENOSPC. */
+int events__add_sink(struct events *e, const struct event_sink *sink);
+
+/* ring_buffer_sample_fn: ctx is a struct events. Always returns 0. */
+int events__handle(void *ctx, void *data, size_t size);
+
+#endif /* SBA_EVENTS_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loader.h - from a config to attached BPF programs and an open ring buffer,
+ * and back to nothing.
+ */
+#ifndef SBA_LOADER_H
+#define SBA_LOADER_H
+
+#include <bpf/libbpf.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sba_abi.h"
+
+struct observer_bpf;
+
+struct loader {
+	struct observer_bpf *skel;
+	struct ring_buffer *rb;
+	int n_attached;		/* programs attached */
+};
+
+/*
+ * Checks the host (BTF, capabilities, tracefs/bpffs), opens the BPF object,
+ * applies cfg, loads, attaches, and opens the ring buffer with fn(ctx, ...)
+ * as callback. On failure logs one message that says what to do, frees
+ * everything and returns -errno.
+ */
+int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sample_fn fn,
+		  void *ctx);
+
+/* Detaches and frees everything; safe on a zeroed or half-started loader. */
+void loader__stop(struct loader *l);
+
+/* Sums the per-CPU counters into out. Returns 0 or -errno. */
+int loader__counters(struct loader *l, struct sba_counters *out);
+
+/* Makes tgid a target with generation gen (start-up scan). Returns 0 or -errno. */
+int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen);
+
+/*
+ * Removes the conns entries of process generation gen of tgid (after its
+ * exit), calling closed(ctx, conn_id, fd) for each TCP connection that was
+ * still open. Returns the number of entries removed.
+ */
+int loader__forget_process(struct loader *l, uint32_t tgid, uint64_t gen,
+			   void (*closed)(void *ctx, uint32_t tgid, uint64_t conn_id, int fd),
+			   void *ctx);
+
+/* Names of enum sba_drop / enum sba_stat values, for stats and metrics. */
+const char *sba_drop_name(int reason);
+const char *sba_stat_name(int stat);
+const char *sba_sys_name(int sys);
+
+#endif /* SBA_LOADER_H */

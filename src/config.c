@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * config.c - the command line. One table says, for each option, its name,
+ * whether it takes a value and what it does; --help is printed from it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+enum opt_id {
+	OPT_TRACE = 256, OPT_STATS, OPT_HOOKS, OPT_PID, OPT_EXE, OPT_EXE_NAME, OPT_CGROUP,
+	OPT_CAP_HEAD, OPT_CAP_BODY, OPT_RINGBUF, OPT_POLL_MS, OPT_MAX_CONNS, OPT_MAX_TARGETS,
+	OPT_BTF, OPT_PIN, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+};
+
+struct opt_doc {
+	struct option opt;
+	const char *arg;
+	const char *help;
+};
+
+static const struct opt_doc opts[] = {
+	{ { "trace", no_argument, NULL, OPT_TRACE }, NULL,
+	  "print every event as one JSON line on stdout (docs/TRACE.md)" },
+	{ { "stats", no_argument, NULL, OPT_STATS }, NULL,
+	  "print capture and drop counters as JSON on stdout at exit (and on SIGUSR1)" },
+	{ { "hooks", required_argument, NULL, OPT_HOOKS }, "raw|tp",
+	  "syscall tracepoint flavour (default raw; see docs/ARCHITECTURE.md)" },
+	{ { "pid", required_argument, NULL, OPT_PID }, "PID",
+	  "target this process and the processes it forks (repeatable)" },
+	{ { "exe", required_argument, NULL, OPT_EXE }, "PATH",
+	  "target processes running this executable file, by inode (repeatable, max 4)" },
+	{ { "exe-name", required_argument, NULL, OPT_EXE_NAME }, "NAME",
+	  "target processes whose executable file is named NAME (repeatable, max 4;"
+	  " default: node and nodejs)" },
+	{ { "cgroup", required_argument, NULL, OPT_CGROUP }, "PATH",
+	  "only target processes under this cgroup v2 directory" },
+	{ { "capture-head", required_argument, NULL, OPT_CAP_HEAD }, "BYTES",
+	  "bytes copied after each change of direction of a connection (default 4096)" },
+	{ { "capture-body", required_argument, NULL, OPT_CAP_BODY }, "BYTES",
+	  "bytes copied from each further syscall in the same direction (default 256)" },
+	{ { "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, "BYTES",
+	  "size of the kernel->user ring buffer, a power of two (default 8388608)" },
+	{ { "poll-ms", required_argument, NULL, OPT_POLL_MS }, "MS",
+	  "how often the ring buffer is drained (default 10)" },
+	{ { "max-conns", required_argument, NULL, OPT_MAX_CONNS }, "N",
+	  "open fds of target processes tracked at once (default 65536)" },
+	{ { "max-targets", required_argument, NULL, OPT_MAX_TARGETS }, "N",
+	  "target processes tracked at once (default 32768)" },
+	{ { "btf", required_argument, NULL, OPT_BTF }, "FILE",
+	  "kernel BTF to use when /sys/kernel/btf/vmlinux is missing" },
+	{ { "pin-maps", required_argument, NULL, OPT_PIN }, "DIR",
+	  "pin the counters map under DIR on bpffs (mounted if missing)" },
+	{ { "verbose", no_argument, NULL, OPT_VERBOSE }, NULL, "more messages (twice: libbpf's too)" },
+	{ { "help", no_argument, NULL, OPT_HELP }, NULL, "this text" },
+	{ { "version", no_argument, NULL, OPT_VERSION }, NULL, "print the version" },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: sba-observer [OPTIONS]\n"
+		   "Observes the HTTP and Redis traffic of Node.js processes from the kernel.\n\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", opts[i].opt.name, opts[i].arg ? " " : "",
+			 opts[i].arg ? opts[i].arg : "");
+		fprintf(f, "  %-26s %s\n", left, opts[i].help);
+	}
+}
+
+static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		pr_warn("--%s: '%s' is not a number between %llu and %llu\n", name, s,
+			(unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int config_parse(struct sba_config *cfg, int argc, char **argv)
+{
+	struct option long_opts[N_OPTS + 1];
+	int verbose = 0, c, err;
+	uint64_t v;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->hooks = SBA_HOOKS_RAW;
+	cfg->cap_head = SBA_CAP_HEAD_DEFAULT;
+	cfg->cap_body = SBA_CAP_BODY_DEFAULT;
+	cfg->ringbuf_bytes = 8 << 20;
+	cfg->poll_ms = 10;
+	cfg->max_conns = 65536;
+	cfg->max_targets = 32768;
+
+	for (size_t i = 0; i < N_OPTS; i++)
+		long_opts[i] = opts[i].opt;
+	memset(&long_opts[N_OPTS], 0, sizeof(long_opts[N_OPTS]));
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+		err = 0;
+		switch (c) {
+		case OPT_TRACE: cfg->trace = true; break;
+		case OPT_STATS: cfg->stats = true; break;
+		case OPT_HOOKS:
+			if (!strcmp(optarg, "raw")) {
+				cfg->hooks = SBA_HOOKS_RAW;
+			} else if (!strcmp(optarg, "tp")) {
+				cfg->hooks = SBA_HOOKS_TP;
+			} else {
+				pr_warn("--hooks: '%s' is neither raw nor tp\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_PID:
+			if (cfg->n_pids == SBA_MAX_PIDS) {
+				pr_warn("--pid: at most %d pids\n", SBA_MAX_PIDS);
+				return -EINVAL;
+			}
+			err = parse_u64("pid", optarg, 1, INT_MAX, &v);
+			cfg->pids[cfg->n_pids++] = (pid_t)v;
+			break;
+		case OPT_EXE:
+			if (cfg->n_exe_paths == SBA_MAX_EXE_INODES) {
+				pr_warn("--exe: at most %d executables\n", SBA_MAX_EXE_INODES);
+				return -EINVAL;
+			}
+			cfg->exe_paths[cfg->n_exe_paths++] = optarg;
+			break;
+		case OPT_EXE_NAME:
+			if (cfg->n_exe_names == SBA_MAX_EXE_NAMES ||
+			    strlen(optarg) >= SBA_EXE_NAME_LEN || !*optarg) {
+				pr_warn("--exe-name: at most %d names of 1 to %d characters\n",
+					SBA_MAX_EXE_NAMES, SBA_EXE_NAME_LEN - 1);
+				return -EINVAL;
+			}
+			cfg->exe_names[cfg->n_exe_names++] = optarg;
+			break;
+		case OPT_CGROUP: cfg->cgroup_path = optarg; break;
+		case OPT_CAP_HEAD:
+			err = parse_u64("capture-head", optarg, 0, SBA_CAP_MAX, &v);
+			cfg->cap_head = (uint32_t)v;
+			break;
+		case OPT_CAP_BODY:
+			err = parse_u64("capture-body", optarg, 0, SBA_CAP_MAX, &v);
+			cfg->cap_body = (uint32_t)v;
+			break;
+		case OPT_RINGBUF:
+			err = parse_u64("ringbuf-size", optarg, 1 << 16, 1ULL << 30, &v);
+			if (!err && (v & (v - 1))) {
+				pr_warn("--ringbuf-size: %s is not a power of two\n", optarg);
+				err = -EINVAL;
+			}
+			cfg->ringbuf_bytes = v;
+			break;
+		case OPT_POLL_MS:
+			err = parse_u64("poll-ms", optarg, 1, 1000, &v);
+			cfg->poll_ms = (uint32_t)v;
+			break;
+		case OPT_MAX_CONNS:
+			err = parse_u64("max-conns", optarg, 64, 1 << 22, &v);
+			cfg->max_conns = (uint32_t)v;
+			break;
+		case OPT_MAX_TARGETS:
+			err = parse_u64("max-targets", optarg, 16, 1 << 22, &v);
+			cfg->max_targets = (uint32_t)v;
+			break;
+		case OPT_BTF: cfg->btf_path = optarg; break;
+		case OPT_PIN: cfg->pin_dir = optarg; break;
+		case 'v':
+		case OPT_VERBOSE: verbose++; break;
+		case 'h':
+		case OPT_HELP: usage(stdout); return 1;
+		case OPT_VERSION: printf("sba-observer %s\n", SBA_VERSION); return 1;
+		default: usage(stderr); return -EINVAL;
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg->n_pids && !cfg->n_exe_paths && !cfg->n_exe_names) {
+		cfg->exe_names[cfg->n_exe_names++] = "node";
+		cfg->exe_names[cfg->n_exe_names++] = "nodejs";
+	}
+	if (cfg->n_pids && (cfg->n_exe_paths || cfg->n_exe_names)) {
+		pr_warn("--pid cannot be combined with --exe or --exe-name\n");
+		return -EINVAL;
+	}
+	log_set_level(verbose >= 2 ? LOG_DEBUG + 1 : verbose ? LOG_DEBUG : LOG_INFO);
+	return 0;
+}

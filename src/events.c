@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * events.c - decodes ring-buffer records and hands them to the sinks.
+ *
+ * The kernel is trusted to write well-formed records, but a record whose size
+ * disagrees with its kind is counted and skipped rather than read past.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "events.h"
+
+int events__add_sink(struct events *e, const struct event_sink *sink)
+{
+	if (e->n_sinks == EVENTS_MAX_SINKS)
+		return -ENOSPC;
+	e->sinks[e->n_sinks++] = *sink;
+	return 0;
+}
+
+static void on_proc(struct events *e, const struct sba_proc_ev *ev)
+{
+	if (ev->hdr.kind == SBA_EV_PROC_EXIT) {
+		if (e->n_exits < EVENTS_MAX_EXITS)
+			e->exits[e->n_exits++] = (struct exited_proc){ ev->hdr.tgid, ev->gen };
+		else
+			e->exits_overflow++;
+	}
+	for (int i = 0; i < e->n_sinks; i++)
+		if (e->sinks[i].on_proc)
+			e->sinks[i].on_proc(e->sinks[i].ctx, ev);
+}
+
+int events__handle(void *ctx, void *data, size_t size)
+{
+	struct events *e = ctx;
+	const struct sba_ev_hdr *hdr = data;
+
+	if (size < sizeof(*hdr) || hdr->size > size) {
+		e->bad_records++;
+		return 0;
+	}
+	e->records++;
+	switch (hdr->kind) {
+	case SBA_EV_CONN_OPEN:
+	case SBA_EV_CONN_CLOSE:
+		if (hdr->size < sizeof(struct sba_conn_ev))
+			break;
+		for (int i = 0; i < e->n_sinks; i++)
+			if (e->sinks[i].on_conn)
+				e->sinks[i].on_conn(e->sinks[i].ctx, data);
+		return 0;
+	case SBA_EV_DATA: {
+		const struct sba_data_ev *ev = data;
+
+		if (hdr->size < sizeof(*ev) || ev->cap_len > SBA_CAP_MAX ||
+		    sizeof(*ev) + ev->cap_len > hdr->size)
+			break;
+		for (int i = 0; i < e->n_sinks; i++)
+			if (e->sinks[i].on_data)
+				e->sinks[i].on_data(e->sinks[i].ctx, ev,
+						    (const uint8_t *)data + sizeof(*ev));
+		return 0;
+	}
+	case SBA_EV_PROC_EXEC:
+	case SBA_EV_PROC_FORK:
+	case SBA_EV_PROC_EXIT:
+		if (hdr->size < sizeof(struct sba_proc_ev))
+			break;
+		on_proc(e, data);
+		return 0;
+	default:
+		break;
+	}
+	e->records--;
+	e->bad_records++;
+	return 0;
+}

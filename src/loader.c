@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * loader.c - open -> configure -> load -> attach the BPF object, with one
+ * clear message for each way that can fail on a real host:
+ *   no kernel BTF, missing capabilities, tracefs/bpffs not mounted (we mount
+ *   them and say so), and a verifier rejection (we print the log's tail).
+ * libbpf's own output is kept in a small ring and demoted one level, so a
+ * normal start is quiet and a failure still shows what the kernel said.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "observer.skel.h"
+
+#define TRACEFS_DIR "/sys/kernel/tracing"
+#define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
+#define BPFFS_DIR "/sys/fs/bpf"
+#define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+#ifndef TRACEFS_MAGIC
+#define TRACEFS_MAGIC 0x74726163
+#endif
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* ---- libbpf output: demoted, and the last lines kept for error reports ---- */
+
+#define LOG_TAIL_LINES 40
+#define LOG_LINE_LEN 240
+
+static char log_tail[LOG_TAIL_LINES][LOG_LINE_LEN];
+static unsigned int log_tail_next;
+
+static void log_tail_add(const char *line, size_t len)
+{
+	char *slot = log_tail[log_tail_next++ % LOG_TAIL_LINES];
+
+	if (len >= LOG_LINE_LEN)
+		len = LOG_LINE_LEN - 1;
+	memcpy(slot, line, len);
+	slot[len] = 0;
+}
+
+/* libbpf hands over the whole verifier log in one call: keep it line by line. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* Demoted: a failed load prints the tail of this log itself. */
+	enum log_level ours = LOG_DEBUG;
+	char *msg = NULL;
+	const char *p;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	for (p = msg; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		log_tail_add(p, len);
+		p += len + (p[len] == '\n');
+	}
+	/* libbpf's debug output only with -vv: it is very long. */
+	if ((int)log_get_level() > (int)LOG_DEBUG || (level != LIBBPF_DEBUG && ours <= log_get_level()))
+		fprintf(stderr, "sba-observer: libbpf: %s", msg);
+	free(msg);
+	return 0;
+}
+
+static void print_log_tail(unsigned int lines)
+{
+	unsigned int n = log_tail_next < LOG_TAIL_LINES ? log_tail_next : LOG_TAIL_LINES;
+
+	if (lines < n)
+		n = lines;
+	for (unsigned int i = log_tail_next - n; i != log_tail_next; i++) {
+		const char *s = log_tail[i % LOG_TAIL_LINES];
+
+		fprintf(stderr, "    %s\n", s);
+	}
+}
+
+/* ---- host checks --------------------------------------------------------- */
+
+static bool has_cap(const struct __user_cap_data_struct data[2], int cap)
+{
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+static int check_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0; /* cannot tell: let the kernel decide */
+	if (has_cap(data, CAP_SYS_ADMIN))
+		return 0;
+	if (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))
+		return 0;
+	pr_warn("missing capabilities: loading the probes needs CAP_BPF and CAP_PERFMON "
+		"(or CAP_SYS_ADMIN), and reading other processes needs CAP_SYS_PTRACE and "
+		"CAP_DAC_READ_SEARCH; run as root or grant them (docs/OPERATIONS.md)\n");
+	return -EPERM;
+}
+
+static int check_btf(const struct sba_config *cfg)
+{
+	const char *path = cfg->btf_path ? cfg->btf_path : BTF_VMLINUX;
+
+	if (access(path, R_OK) == 0)
+		return 0;
+	if (cfg->btf_path)
+		pr_warn("cannot read BTF file %s: %s\n", path, strerror(errno));
+	else
+		pr_warn("kernel BTF not found at %s: this kernel was built without "
+			"CONFIG_DEBUG_INFO_BTF; use a kernel with BTF, or pass --btf FILE with "
+			"this kernel's BTF (docs/OPERATIONS.md)\n",
+			BTF_VMLINUX);
+	return -ENOENT;
+}
+
+static bool is_fs(const char *dir, long magic)
+{
+	struct statfs st;
+
+	return statfs(dir, &st) == 0 && st.f_type == magic;
+}
+
+/* tp/syscalls programs need tracefs: libbpf reads tracepoint ids there. */
+static int ensure_tracefs(void)
+{
+	if (is_fs(TRACEFS_DIR, TRACEFS_MAGIC) || access(DEBUGFS_TRACING_DIR "/events", F_OK) == 0)
+		return 0;
+	if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL)) {
+		int err = -errno;
+
+		pr_warn("tracefs is not mounted and mounting it at %s failed: %s; mount it "
+			"(mount -t tracefs tracefs %s) or use --hooks raw\n",
+			TRACEFS_DIR, strerror(-err), TRACEFS_DIR);
+		return err;
+	}
+	pr_info("mounted tracefs at %s (needed by --hooks tp)\n", TRACEFS_DIR);
+	return 0;
+}
+
+/* --pin-maps DIR needs DIR on bpffs: mount /sys/fs/bpf if that is where it goes. */
+static int ensure_bpffs(const char *dir)
+{
+	if (strncmp(dir, BPFFS_DIR, strlen(BPFFS_DIR)) != 0) {
+		if (!is_fs(dir, BPF_FS_MAGIC)) {
+			pr_warn("--pin-maps %s: not on a bpf filesystem; use a directory under %s\n",
+				dir, BPFFS_DIR);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!is_fs(BPFFS_DIR, BPF_FS_MAGIC)) {
+		if (mount("bpf", BPFFS_DIR, "bpf", 0, "mode=0700")) {
+			int err = -errno;
+
+			pr_warn("bpffs is not mounted and mounting it at %s failed: %s\n",
+				BPFFS_DIR, strerror(-err));
+			return err;
+		}
+		pr_info("mounted bpffs at %s (needed by --pin-maps)\n", BPFFS_DIR);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		pr_warn("--pin-maps: cannot create %s: %s\n", dir, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* ---- configuration of the object before load ------------------------------ */
+
+static int set_exe_targets(struct observer_bpf *skel, const struct sba_config *cfg)
+{
+	struct stat st;
+
+	for (int i = 0; i < cfg->n_exe_names; i++)
+		snprintf((char *)skel->rodata->targ_names[i], SBA_EXE_NAME_LEN, "%s",
+			 cfg->exe_names[i]);
+	skel->rodata->targ_n_names = cfg->n_exe_names;
+	for (int i = 0; i < cfg->n_exe_paths; i++) {
+		if (stat(cfg->exe_paths[i], &st)) {
+			int err = -errno;
+
+			pr_warn("--exe %s: %s\n", cfg->exe_paths[i], strerror(-err));
+			return err;
+		}
+		skel->rodata->targ_ino[i] = st.st_ino;
+		/* The kernel's s_dev is MAJOR << 20 | MINOR, not the stat encoding. */
+		skel->rodata->targ_dev[i] = (major(st.st_dev) << 20) | minor(st.st_dev);
+	}
+	skel->rodata->targ_n_inodes = cfg->n_exe_paths;
+	skel->rodata->targ_pid_mode = cfg->n_pids > 0;
+	return 0;
+}
+
+/* The cgroup v2 id of a directory is its inode number; its level is its depth
+ * below the cgroup2 mount point. */
+static int set_cgroup_target(struct observer_bpf *skel, const char *path)
+{
+	char real[PATH_MAX], mnt[PATH_MAX] = "", line[4096];
+	struct stat st;
+	FILE *f;
+	int level = 0;
+
+	if (!realpath(path, real) || stat(real, &st)) {
+		int err = -errno;
+
+		pr_warn("--cgroup %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (!is_fs(real, 0x63677270 /* CGROUP2_SUPER_MAGIC */)) {
+		pr_warn("--cgroup %s: not a cgroup v2 directory\n", path);
+		return -EINVAL;
+	}
+	f = fopen("/proc/self/mountinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char dir[PATH_MAX], fstype[64];
+
+		/* id parent maj:min root mountpoint opts... - fstype source superopts */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", dir) != 1)
+			continue;
+		char *dash = strstr(line, " - ");
+		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		if (!strncmp(real, dir, strlen(dir)) && strlen(dir) > strlen(mnt))
+			snprintf(mnt, sizeof(mnt), "%s", dir);
+	}
+	if (f)
+		fclose(f);
+	if (!mnt[0]) {
+		pr_warn("--cgroup %s: no cgroup2 mount point contains it\n", path);
+		return -EINVAL;
+	}
+	for (const char *p = real + strlen(mnt); *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	skel->rodata->targ_cgroup_id = st.st_ino;
+	skel->rodata->targ_cgroup_level = level;
+	return 0;
+}
+
+static bool prog_is_raw_syscall(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "raw_tp/sys_", 11);
+}
+
+static bool prog_is_tp_syscall(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "tp/syscalls/", 12);
+}
+
+/* Is there a tracepoint for this tp/syscalls/<name> program on this kernel? */
+static bool tracepoint_exists(const struct bpf_program *p)
+{
+	const char *name = bpf_program__section_name(p) + strlen("tp/syscalls/");
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/events/syscalls/%s",
+		 access(DEBUGFS_TRACING_DIR "/events", F_OK) == 0 ? DEBUGFS_TRACING_DIR
+								  : TRACEFS_DIR,
+		 name);
+	return access(path, F_OK) == 0;
+}
+
+static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
+{
+	struct bpf_program *p;
+	int err;
+
+	skel->rodata->cap_head = cfg->cap_head;
+	skel->rodata->cap_body = cfg->cap_body;
+	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	err = set_exe_targets(skel, cfg);
+	if (!err && cfg->cgroup_path)
+		err = set_cgroup_target(skel, cfg->cgroup_path);
+	if (err)
+		return err;
+	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	bpf_map__set_max_entries(skel->maps.conns, cfg->max_conns);
+	bpf_map__set_max_entries(skel->maps.targets, cfg->max_targets);
+	bpf_map__set_max_entries(skel->maps.scratch, libbpf_num_possible_cpus());
+
+	bpf_object__for_each_program(p, skel->obj) {
+		if (prog_is_raw_syscall(p))
+			bpf_program__set_autoload(p, cfg->hooks == SBA_HOOKS_RAW);
+		else if (prog_is_tp_syscall(p))
+			bpf_program__set_autoload(p, cfg->hooks == SBA_HOOKS_TP &&
+							    tracepoint_exists(p));
+	}
+	return 0;
+}
+
+/* ---- start / stop ----------------------------------------------------------- */
+
+int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sample_fn fn,
+		  void *ctx)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = cfg->btf_path);
+	struct bpf_program *p;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	libbpf_set_print(libbpf_print);
+
+	err = check_capabilities();
+	if (!err)
+		err = check_btf(cfg);
+	if (!err && cfg->hooks == SBA_HOOKS_TP)
+		err = ensure_tracefs();
+	if (!err && cfg->pin_dir)
+		err = ensure_bpffs(cfg->pin_dir);
+	if (err)
+		return err;
+
+	l->skel = observer_bpf__open_opts(&open_opts);
+	if (!l->skel) {
+		err = -errno;
+		pr_warn("failed to open the BPF object: %s\n", strerror(-err));
+		print_log_tail(10);
+		return err;
+	}
+	err = configure(l->skel, cfg);
+	if (err)
+		goto out_stop;
+
+	err = observer_bpf__load(l->skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES) {
+			bpf_object__for_each_program(p, l->skel->obj)
+				if (bpf_program__autoload(p) && bpf_program__fd(p) < 0)
+					break;
+		}
+		pr_warn("failed to load the BPF programs: %s. The kernel said (last lines of the "
+			"libbpf and verifier log):\n",
+			strerror(-err));
+		print_log_tail(25);
+		if (err == -EPERM)
+			pr_warn("EPERM usually means missing capabilities (CAP_BPF, CAP_PERFMON) "
+				"or a locked-down kernel\n");
+		goto out_stop;
+	}
+
+	err = observer_bpf__attach(l->skel);
+	if (err) {
+		pr_warn("failed to attach the BPF programs: %s. Last lines of the libbpf log:\n",
+			strerror(-err));
+		print_log_tail(10);
+		goto out_stop;
+	}
+	bpf_object__for_each_program(p, l->skel->obj)
+		l->n_attached += bpf_program__autoload(p);
+
+	if (cfg->pin_dir) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/sba_counters", cfg->pin_dir);
+		err = bpf_map__pin(l->skel->maps.counters, path);
+		if (err) {
+			pr_warn("failed to pin the counters map at %s: %s\n", path,
+				strerror(-err));
+			goto out_stop;
+		}
+	}
+
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), fn, ctx, NULL);
+	if (!l->rb) {
+		err = -errno;
+		pr_warn("failed to open the ring buffer: %s\n", strerror(-err));
+		goto out_stop;
+	}
+	return 0;
+
+out_stop:
+	loader__stop(l);
+	return err;
+}
+
+void loader__stop(struct loader *l)
+{
+	if (l->rb)
+		ring_buffer__free(l->rb);
+	if (l->skel) {
+		if (bpf_map__is_pinned(l->skel->maps.counters))
+			bpf_map__unpin(l->skel->maps.counters, NULL);
+		observer_bpf__destroy(l->skel);
+	}
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- maps ------------------------------------------------------------------- */
+
+int loader__counters(struct loader *l, struct sba_counters *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sba_counters *per_cpu;
+	__u32 key = 0;
+	int err;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per_cpu = calloc(ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(l->skel->maps.counters, &key, sizeof(key), per_cpu,
+				   sizeof(*per_cpu) * ncpu, 0);
+	if (!err) {
+		memset(out, 0, sizeof(*out));
+		for (int c = 0; c < ncpu; c++) {
+			for (int i = 0; i < SBA_DROP__MAX; i++)
+				out->drops[i] += per_cpu[c].drops[i];
+			for (int i = 0; i < SBA_STAT__MAX; i++)
+				out->stats[i] += per_cpu[c].stats[i];
+		}
+	}
+	free(per_cpu);
+	return err;
+}
+
+int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen)
+{
+	struct sba_target t = { .gen = gen };
+
+	return bpf_map__update_elem(l->skel->maps.targets, &tgid, sizeof(tgid), &t, sizeof(t),
+				    BPF_NOEXIST);
+}
+
+int loader__forget_process(struct loader *l, uint32_t tgid, uint64_t gen,
+			   void (*closed)(void *ctx, uint32_t tgid, uint64_t conn_id, int fd),
+			   void *ctx)
+{
+	struct bpf_map *map = l->skel->maps.conns;
+	struct sba_conn_key key, next, *prev = NULL;
+	struct sba_conn val;
+	int removed = 0;
+
+	/* Deleting the current key would restart the walk; delete one step late. */
+	while (!bpf_map__get_next_key(map, prev, &next, sizeof(next))) {
+		if (prev && prev->tgid == tgid) {
+			if (!bpf_map__lookup_elem(map, prev, sizeof(*prev), &val, sizeof(val), 0) &&
+			    val.proc_gen == gen) {
+				if (val.kind == SBA_FD_TCP && closed)
+					closed(ctx, tgid, val.conn_id, prev->fd);
+				bpf_map__delete_elem(map, prev, sizeof(*prev), 0);
+				removed++;
+			}
+		}
+		key = next;
+		prev = &key;
+	}
+	if (prev && prev->tgid == tgid &&
+	    !bpf_map__lookup_elem(map, prev, sizeof(*prev), &val, sizeof(val), 0) &&
+	    val.proc_gen == gen) {
+		if (val.kind == SBA_FD_TCP && closed)
+			closed(ctx, tgid, val.conn_id, prev->fd);
+		bpf_map__delete_elem(map, prev, sizeof(*prev), 0);
+		removed++;
+	}
+	return removed;
+}
+
+/* ---- names -------------------------------------------------------------------- */
+
+const char *sba_drop_name(int reason)
+{
+	static const char *const names[SBA_DROP__MAX] = {
+		[SBA_DROP_RINGBUF_FULL] = "ringbuf_full",
+		[SBA_DROP_CONN_MAP_FULL] = "conn_map_full",
+		[SBA_DROP_INFLIGHT_MAP_FULL] = "inflight_map_full",
+		[SBA_DROP_TARGET_MAP_FULL] = "target_map_full",
+		[SBA_DROP_COPY_FAULT] = "copy_fault",
+		[SBA_DROP_IOV_LIMIT] = "iov_limit",
+		[SBA_DROP_SOCK_READ] = "sock_read",
+	};
+
+	return reason >= 0 && reason < SBA_DROP__MAX && names[reason] ? names[reason] : "unknown";
+}
+
+const char *sba_stat_name(int stat)
+{
+	static const char *const names[SBA_STAT__MAX] = {
+		[SBA_STAT_DATA_EVENTS] = "data_events",
+		[SBA_STAT_BYTES_SEEN] = "bytes_seen",
+		[SBA_STAT_BYTES_CAPTURED] = "bytes_captured",
+		[SBA_STAT_RING_BYTES] = "ring_bytes",
+		[SBA_STAT_CONNS_OPENED] = "conns_opened",
+		[SBA_STAT_CONNS_JOINED] = "conns_joined",
+		[SBA_STAT_CONNS_CLOSED] = "conns_closed",
+		[SBA_STAT_FDS_IGNORED] = "fds_ignored",
+		[SBA_STAT_DATA_LOST_BYTES] = "data_lost_bytes",
+		[SBA_STAT_WAKEUPS] = "wakeups",
+	};
+
+	return stat >= 0 && stat < SBA_STAT__MAX && names[stat] ? names[stat] : "unknown";
+}
+
+const char *sba_sys_name(int sys)
+{
+	static const char *const names[SBA_SYS__MAX] = {
+		[SBA_SYS_READ] = "read",	 [SBA_SYS_READV] = "readv",
+		[SBA_SYS_RECVFROM] = "recvfrom", [SBA_SYS_RECVMSG] = "recvmsg",
+		[SBA_SYS_WRITE] = "write",	 [SBA_SYS_WRITEV] = "writev",
+		[SBA_SYS_SENDTO] = "sendto",	 [SBA_SYS_SENDMSG] = "sendmsg",
+		[SBA_SYS_SENDFILE] = "sendfile", [SBA_SYS_ACCEPT] = "accept",
+		[SBA_SYS_ACCEPT4] = "accept4",	 [SBA_SYS_CONNECT] = "connect",
+		[SBA_SYS_CLOSE] = "close",	 [SBA_SYS_DUP2] = "dup2",
+		[SBA_SYS_DUP3] = "dup3",
+	};
+
+	return sys > 0 && sys < SBA_SYS__MAX && names[sys] ? names[sys] : "unknown";
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * main.c - sba-observer: config -> loader -> drain loop -> clean exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "events.h"
+#include "loader.h"
+#include "log.h"
+#include "procscan.h"
+#include "trace.h"
+
+static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t stats_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		stats_requested = 1;
+	else
+		exiting = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Drops the map entries of processes that exited since the last call. */
+static void forget_exited(struct loader *l, struct events *ev, const struct sba_config *cfg)
+{
+	for (int i = 0; i < ev->n_exits; i++)
+		loader__forget_process(l, ev->exits[i].tgid, ev->exits[i].gen,
+				       cfg->trace ? trace_closed_by_exit : NULL, stdout);
+	ev->n_exits = 0;
+}
+
+static void print_stats(struct loader *l, const struct events *ev)
+{
+	struct sba_counters c;
+	int err = loader__counters(l, &c);
+
+	if (err) {
+		pr_warn("cannot read the counters map: %s\n", strerror(-err));
+		return;
+	}
+	trace_stats(stdout, &c, ev);
+}
+
+int main(int argc, char **argv)
+{
+	static struct events ev;
+	struct sba_config cfg;
+	struct loader l = {};
+	struct event_sink sink;
+	int err, targets;
+
+	err = config_parse(&cfg, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
+	install_signals();
+
+	if (cfg.trace) {
+		sink = trace_sink(stdout);
+		events__add_sink(&ev, &sink);
+	}
+	/* Load and attach first, then scan /proc: nothing falls between the two. */
+	err = loader__start(&l, &cfg, events__handle, &ev);
+	if (err)
+		return 1;
+	targets = procscan_seed(&l, &cfg);
+	if (targets < 0) {
+		err = targets;
+		goto out;
+	}
+	pr_info("ready: %d programs attached (%s hooks), %d target processes running\n",
+		l.n_attached, cfg.hooks == SBA_HOOKS_RAW ? "raw" : "tp", targets);
+	if (cfg.trace)
+		trace_ready(stdout, cfg.hooks == SBA_HOOKS_RAW ? "raw" : "tp", targets);
+
+	/* Records are written without wakeups: drain every poll_ms, or sooner
+	 * when the kernel forces a wakeup because the ring is filling up. */
+	while (!exiting) {
+		err = ring_buffer__poll(l.rb, cfg.poll_ms);
+		if (err == -EINTR) {
+			err = 0;
+		} else if (err < 0) {
+			pr_warn("reading the ring buffer failed: %s\n", strerror(-err));
+			goto out;
+		}
+		err = ring_buffer__consume(l.rb);
+		if (err < 0 && err != -EINTR) {
+			pr_warn("reading the ring buffer failed: %s\n", strerror(-err));
+			goto out;
+		}
+		err = 0;
+		forget_exited(&l, &ev, &cfg);
+		if (stats_requested) {
+			stats_requested = 0;
+			print_stats(&l, &ev);
+		}
+		fflush(stdout);
+	}
+	/* Whatever is still in the ring was seen: deliver it before leaving. */
+	ring_buffer__consume(l.rb);
+	forget_exited(&l, &ev, &cfg);
+	if (cfg.trace || cfg.stats)
+		print_stats(&l, &ev);
+out:
+	fflush(stdout);
+	loader__stop(&l);
+	pr_info("detached, exiting\n");
+	return err ? 1 : 0;
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * procscan.c - seeds `targets` with the matching processes already running.
+ *
+ * Runs after the programs are attached, so a process that execs during the
+ * scan is caught by one side or the other (the map insert is NOEXIST, so the
+ * kernel's entry, with its own generation, wins). Generations made here have
+ * bit 52 set and never collide with the kernel's ((cpu + 1) << 40 | seq).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "procscan.h"
+
+#define USER_GEN_BASE (1ULL << 52)
+
+static bool pid_listed(const struct sba_config *cfg, pid_t pid)
+{
+	for (int i = 0; i < cfg->n_pids; i++)
+		if (cfg->pids[i] == pid)
+			return true;
+	return false;
+}
+
+static bool exe_matches(const struct sba_config *cfg, pid_t pid)
+{
+	char link[64], target[PATH_MAX];
+	const char *base;
+	struct stat st, want;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false; /* kernel thread, or gone */
+	target[n] = 0;
+	/* An executable replaced on disk after exec reads "path (deleted)". */
+	if (n > 10 && !strcmp(target + n - 10, " (deleted)"))
+		target[n - 10] = 0;
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	for (int i = 0; i < cfg->n_exe_names; i++)
+		if (!strncmp(base, cfg->exe_names[i], SBA_EXE_NAME_LEN - 1) &&
+		    strlen(base) == strlen(cfg->exe_names[i]))
+			return true;
+	if (cfg->n_exe_paths && stat(link, &st) == 0) {
+		for (int i = 0; i < cfg->n_exe_paths; i++)
+			if (stat(cfg->exe_paths[i], &want) == 0 && want.st_ino == st.st_ino &&
+			    want.st_dev == st.st_dev)
+				return true;
+	}
+	return false;
+}
+
+/* Is pid in the cgroup v2 subtree of cfg->cgroup_path? Compares the process's
+ * cgroup path (from /proc/PID/cgroup) with the directory's path below its
+ * mount point, which /proc/self/cgroup-relative paths share. */
+static bool cgroup_matches(const struct sba_config *cfg, pid_t pid)
+{
+	char path[64], line[PATH_MAX + 8], want[PATH_MAX];
+	const char *rel;
+	size_t len;
+	FILE *f;
+	bool ok = false;
+
+	if (!cfg->cgroup_path)
+		return true;
+	if (!realpath(cfg->cgroup_path, want))
+		return false;
+	rel = strstr(want, "/sys/fs/cgroup") == want ? want + strlen("/sys/fs/cgroup") : want;
+	len = strlen(rel);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, "0::", 3))
+			continue;
+		p = line + 3;
+		p[strcspn(p, "\n")] = 0;
+		ok = len == 0 || (!strncmp(p, rel, len) && (p[len] == 0 || p[len] == '/'));
+		break;
+	}
+	fclose(f);
+	return ok;
+}
+
+int procscan_seed(struct loader *l, const struct sba_config *cfg)
+{
+	uint64_t gen = USER_GEN_BASE;
+	pid_t self = getpid();
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int added = 0, err;
+
+	if (!d) {
+		err = -errno;
+		pr_warn("cannot read /proc: %s\n", strerror(-err));
+		return err;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		bool match;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (cfg->n_pids)
+			match = pid_listed(cfg, pid);
+		else
+			match = exe_matches(cfg, pid) && cgroup_matches(cfg, pid);
+		if (!match)
+			continue;
+		err = loader__add_target(l, (uint32_t)pid, ++gen);
+		if (!err) {
+			added++;
+			pr_debug("target at start: pid %ld\n", pid);
+		} else if (err != -EEXIST) {
+			pr_warn("cannot track process %ld: %s\n", pid, strerror(-err));
+		}
+	}
+	closedir(d);
+	for (int i = 0; i < cfg->n_pids; i++)
+		if (kill(cfg->pids[i], 0) && errno == ESRCH)
+			pr_warn("--pid %d: no such process\n", cfg->pids[i]);
+	return added;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * trace.c - prints events as JSON lines (the format is docs/TRACE.md).
+ * Captured bytes are printed escaped, never interpreted.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "json.h"
+#include "loader.h"
+#include "trace.h"
+
+static const char *role_name(uint8_t role)
+{
+	switch (role) {
+	case SBA_ROLE_SERVER: return "server";
+	case SBA_ROLE_CLIENT: return "client";
+	default: return "unknown";
+	}
+}
+
+static void addr_str(uint8_t family, const uint8_t *addr, char *out, size_t len)
+{
+	if (!inet_ntop(family == 10 ? AF_INET6 : AF_INET, addr, out, len))
+		snprintf(out, len, "?");
+}
+
+static void trace_proc(void *ctx, const struct sba_proc_ev *ev)
+{
+	FILE *f = ctx;
+	const char *name = ev->hdr.kind == SBA_EV_PROC_EXEC   ? "exec"
+			   : ev->hdr.kind == SBA_EV_PROC_FORK ? "fork"
+							      : "exit";
+	char comm[SBA_COMM_LEN + 1];
+
+	memcpy(comm, ev->comm, SBA_COMM_LEN);
+	comm[SBA_COMM_LEN] = 0;
+	fprintf(f, "{\"ev\":\"%s\",\"ts\":%" PRIu64 ",\"tgid\":%u,\"gen\":%" PRIu64, name,
+		(uint64_t)ev->hdr.ts_ns, ev->hdr.tgid, (uint64_t)ev->gen);
+	if (ev->hdr.kind == SBA_EV_PROC_FORK)
+		fprintf(f, ",\"ppid\":%u", ev->ppid);
+	fputs(",\"comm\":\"", f);
+	json_write_bytes(f, (const uint8_t *)comm, strlen(comm));
+	fputs("\"}\n", f);
+}
+
+static void trace_conn(void *ctx, const struct sba_conn_ev *ev)
+{
+	FILE *f = ctx;
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+
+	if (ev->hdr.kind == SBA_EV_CONN_CLOSE) {
+		fprintf(f,
+			"{\"ev\":\"close\",\"ts\":%" PRIu64 ",\"tgid\":%u,\"conn\":%" PRIu64
+			",\"fd\":%d,\"by_exit\":false}\n",
+			(uint64_t)ev->hdr.ts_ns, ev->hdr.tgid, (uint64_t)ev->conn_id, ev->fd);
+		return;
+	}
+	addr_str(ev->family, ev->laddr, l, sizeof(l));
+	addr_str(ev->family, ev->raddr, r, sizeof(r));
+	fprintf(f,
+		"{\"ev\":\"open\",\"ts\":%" PRIu64 ",\"tgid\":%u,\"tid\":%u,\"conn\":%" PRIu64
+		",\"fd\":%d,\"role\":\"%s\",\"joined\":%s,\"laddr\":\"%s\",\"lport\":%u,"
+		"\"raddr\":\"%s\",\"rport\":%u}\n",
+		(uint64_t)ev->hdr.ts_ns, ev->hdr.tgid, ev->tid, (uint64_t)ev->conn_id, ev->fd,
+		role_name(ev->role), ev->hdr.flags & SBA_CONN_JOINED ? "true" : "false", l,
+		ev->lport, r, ev->rport);
+}
+
+static const char *cut_name(uint8_t flags)
+{
+	if (flags & SBA_DATA_CUT_FAULT)
+		return "fault";
+	if (flags & SBA_DATA_CUT_IOV)
+		return "iov";
+	if (flags & SBA_DATA_NO_PAYLOAD)
+		return "sendfile";
+	if (flags & SBA_DATA_CUT_CAP)
+		return "cap";
+	return NULL;
+}
+
+static void trace_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
+{
+	FILE *f = ctx;
+	const char *cut = cut_name(ev->hdr.flags);
+
+	fprintf(f,
+		"{\"ev\":\"data\",\"ts\":%" PRIu64 ",\"ts_enter\":%" PRIu64
+		",\"tgid\":%u,\"tid\":%u,\"conn\":%" PRIu64 ",\"fd\":%d,\"dir\":\"%s\","
+		"\"sys\":\"%s\",\"bytes\":%" PRIu64 ",\"cap\":%u,\"gap\":%" PRIu64,
+		(uint64_t)ev->hdr.ts_ns, (uint64_t)ev->ts_enter_ns, ev->hdr.tgid, ev->tid,
+		(uint64_t)ev->conn_id, ev->fd, ev->dir == SBA_DIR_IN ? "in" : "out",
+		sba_sys_name(ev->sys), (uint64_t)ev->bytes, ev->cap_len, (uint64_t)ev->gap_bytes);
+	if (cut)
+		fprintf(f, ",\"cut\":\"%s\"", cut);
+	fputs(",\"data\":\"", f);
+	json_write_bytes(f, data, ev->cap_len);
+	fputs("\"}\n", f);
+}
+
+struct event_sink trace_sink(FILE *f)
+{
+	return (struct event_sink){
+		.on_proc = trace_proc,
+		.on_conn = trace_conn,
+		.on_data = trace_data,
+		.ctx = f,
+	};
+}
+
+void trace_ready(FILE *f, const char *hooks, int targets)
+{
+	fprintf(f, "{\"ev\":\"ready\",\"hooks\":\"%s\",\"targets\":%d}\n", hooks, targets);
+	fflush(f);
+}
+
+void trace_closed_by_exit(void *ctx, uint32_t tgid, uint64_t conn_id, int fd)
+{
+	fprintf((FILE *)ctx,
+		"{\"ev\":\"close\",\"ts\":0,\"tgid\":%u,\"conn\":%" PRIu64
+		",\"fd\":%d,\"by_exit\":true}\n",
+		tgid, conn_id, fd);
+}
+
+void trace_stats(FILE *f, const struct sba_counters *c, const struct events *e)
+{
+	fputs("{\"ev\":\"stats\",\"drops\":{", f);
+	for (int i = 0; i < SBA_DROP__MAX; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", sba_drop_name(i),
+			(uint64_t)c->drops[i]);
+	fprintf(f, ",\"exits_overflow\":%" PRIu64 "},\"stats\":{", e->exits_overflow);
+	for (int i = 0; i < SBA_STAT__MAX; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", sba_stat_name(i),
+			(uint64_t)c->stats[i]);
+	fprintf(f, ",\"records\":%" PRIu64 ",\"bad_records\":%" PRIu64 "}}\n", e->records,
+		e->bad_records);
+	fflush(f);
+}
