@@ -18,6 +18,8 @@
 #   sudo bench/run.sh                    full run (10 rounds x 10 s phases)
 #   sudo QUICK=1 bench/run.sh            smoke run (2 rounds x 3 s phases)
 #   sudo WORKLOADS=hello HOOKS=raw ROUNDS=20 bench/run.sh
+# M_start_* / M_end_* are assigned by eval in mark(); WL_* by the workload.
+# shellcheck disable=SC2154,SC2153
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -92,7 +94,6 @@ PHASES=$OUT/phases.jsonl
 # pid -> signal to stop it with; everything this script starts is listed here.
 declare -A STARTED=()
 BPF_STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo "")
-INTERRUPTED=0
 
 stop_pid() { # pid signal timeout_s: signal, wait, then SIGKILL
 	local pid=$1 sig=$2 t=$3 i
@@ -123,7 +124,6 @@ cleanup() {
 }
 on_signal() {
 	trap '' INT TERM
-	INTERRUPTED=1
 	log "interrupted: stopping everything this run started"
 	type wl_teardown >/dev/null 2>&1 && { wl_teardown || true; }
 	cleanup
@@ -147,7 +147,8 @@ cpu_stat_us() {
 	local s
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
 	s=${s##*) }	# comm may contain spaces and parentheses
-	local -a f=($s)	# f[0] is field 3 (state): utime=f[11] stime=f[12]
+	local -a f
+	read -ra f <<<"$s"	# f[0] is field 3 (state): utime=f[11] stime=f[12]
 	echo $(( (f[11] + f[12]) * 1000000 / CLK_TCK ))
 }
 # Same in ns from the scheduler (exact, but live threads only).
@@ -262,6 +263,7 @@ obs_start() { # flavour tag
 		target=$(printf -- '--pid %s ' "${TARGET_PIDS[@]}")
 	fi
 	# Background jobs of a script start with SIGINT ignored; give it back.
+	# shellcheck disable=SC2086 # word splitting of the flag lists is wanted
 	$SIGINT_DFL taskset -c "$LOAD_CPU" "$OBSERVER" --hooks "$flavour" --stats $target $OBSERVER_ARGS \
 		>"$OBS_OUT" 2>"$OBS_ERR" </dev/null &
 	OBS_PID=$!

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034,SC2153 # WL_*/APP_PIDS are read by run.sh
 # Workload "hello" (issue 2): Node `http` hello world (bench/apps/hello.js)
 # on APP_CPU, `wrk -t1 -c$CONNS` keep-alive on LOAD_CPU. The app is a target
 # of the observer: this is the cost of being observed.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034,SC2153 # WL_*/APP_PIDS are read by run.sh
 # Workload "tax-redis": the global tax. redis-server (not Node, so never a
 # target) on APP_CPU, `redis-benchmark -c$CONNS -t set,get -l` on LOAD_CPU.
 # Whatever CPU redis-server gains per op with the observer attached is what the
@@ -43,7 +44,7 @@ wl_run() { # secs logprefix measure
 	if [ "$measure" = 1 ]; then mark end; fi
 	stop_pid "$pid" TERM 5
 	stopped "$pid"
-	[ -n "$c0" ] && [ -n "$c1" ] || die "cannot read redis INFO on port $REDIS_PORT"
+	{ [ -n "$c0" ] && [ -n "$c1" ]; } || die "cannot read redis INFO on port $REDIS_PORT"
 	WL_REQUESTS=$((c1 - c0 - 1))	# minus our own INFO
 }
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034,SC2153 # WL_*/APP_PIDS are read by run.sh
 # Workload "tax-syscall": the global tax per syscall, without network noise.
 # bench/apps/syscall-loop.c (not Node, never a target) loops on getppid() +
 # read(/dev/zero) on APP_CPU; "op" = one iteration (2 syscalls). Its CPU per op
