@@ -298,6 +298,21 @@ const scenarios = [
 		},
 	},
 	{
+		id: 'renamed',
+		title: 'a copy of the node binary named "mynode" is not a target by default (the rule is the file name)',
+		async run(ctx) {
+			ctx.untargeted.add('renamed');
+			const a = startNode('writev.js', 'renamed', ctx.out, {}, MYNODE());
+			ctx.apps.push(a);
+			await a.finish();
+		},
+		check(ctx) {
+			const m = one(ctx.m, 'renamed');
+			assert.equal(m.sockets.length, 2, 'harness: two sockets');
+			assert.deepEqual(ctx.trace.of(m.pid).map(show), [], `pid ${m.pid} runs ${MYNODE()}`);
+		},
+	},
+	{
 		id: 'nonnode',
 		title: 'redis-server and redis-cli (not node) never appear in any event',
 		async run(ctx) {
@@ -375,7 +390,7 @@ function enterCgroup() {
 // One observer run: pre() apps, start, run() every scenario, stop, index.
 async function runAll(hooks, caps, list, extraArgs) {
 	const ctx = {
-		hooks, caps, list, apps: [], errors: new Map(),
+		hooks, caps, list, apps: [], errors: new Map(), untargeted: new Set(),
 		out: fs.mkdtempSync(path.join(os.tmpdir(), `sba-e2e-${hooks}-`)),
 		marker: `sba-e2e-secret-${crypto.randomUUID()}`,
 	};
@@ -398,7 +413,7 @@ async function runAll(hooks, caps, list, extraArgs) {
 	ctx.m = loadManifests(ctx.out);
 	// Events of a process come before its exit in the ring: once every app's
 	// exit is printed, all of their events are.
-	const pids = [...ctx.m.values()].flat().map((m) => m.pid);
+	const pids = [...ctx.m.values()].flat().filter((m) => !ctx.untargeted.has(m.name)).map((m) => m.pid);
 	const deadline = Date.now() + 5000;
 	for (const pid of pids) {
 		await ctx.obs.waitFor((e) => e.ev === 'exit' && e.tgid === pid, Math.max(1, deadline - Date.now()), `exit of ${pid}`).catch(() => {});
@@ -417,10 +432,25 @@ const skip = !IS_ROOT ? 'needs root (loads BPF programs)' : false;
 if (skip) console.log(`# SKIP e2e capture tests: ${skip}`);
 
 let cg = null;
+let mynode = null;
 if (!skip) {
 	cg = enterCgroup();
 	if (!cg) console.log('# no cgroup2 hierarchy: every run is host-wide, other node processes may add load');
-	after(() => cg && cg.leave());
+	after(() => {
+		if (cg) cg.leave();
+		if (mynode) fs.rmSync(path.dirname(mynode), { recursive: true, force: true });
+	});
+}
+
+// A copy of the node binary (another inode) named "mynode", made on first use.
+function MYNODE() {
+	if (!mynode) {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sba-e2e-bin-'));
+		mynode = path.join(dir, 'mynode');
+		fs.copyFileSync(process.execPath, mynode);
+		fs.chmodSync(mynode, 0o755);
+	}
+	return mynode;
 }
 
 const runs = [];
@@ -483,3 +513,93 @@ for (const { hooks, capName, scope } of runs) {
 		});
 	}
 }
+
+// A reader that falls behind (a pager, a log shipper, a busy test) makes the
+// observer block in write() on stdout. SIGINT must still end it cleanly with
+// every line whole and every record printed. Small lines (1-byte writes) make
+// the observer block on a full pipe often; a few rounds make it near certain.
+const SLOW_ROUNDS = 3;
+describe('slow reader: stdout blocked when SIGINT arrives', { skip: skip || (ONLY && !ONLY.includes('slowreader') ? 'not selected' : false), timeout: 120000 }, () => {
+	const live = [];
+	after(async () => {
+		for (const o of live) await o.obs?.kill();
+		for (const o of live) if (o.out) fs.rmSync(o.out, { recursive: true, force: true });
+	});
+	for (let round = 1; round <= SLOW_ROUNDS; round++) {
+		test(`round ${round}: no line is cut, no record is lost, the streams still check out`, async () => {
+			assert.ok(fs.existsSync(BIN), `${BIN} not built (run make)`);
+			const r = { out: fs.mkdtempSync(path.join(os.tmpdir(), 'sba-e2e-slow-')) };
+			live.push(r);
+			const caps = CAPS.default;
+			r.obs = await Observer.start(['--hooks', HOOKS[(round - 1) % HOOKS.length], ...caps.args, ...(cg ? ['--cgroup', cg.dir] : [])]);
+			r.obs.pause();
+			const a = startNode('onebyte.js', 'onebyte', r.out, { E2E_BURST: 1000, E2E_PINGS: 500 });
+			await within(a.finish(), 60000, 'onebyte');
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			const { stats } = await r.obs.stop(15000, { resumeAfterMs: 200 });
+			const records = r.obs.events.filter((e) => !['ready', 'stats'].includes(e.ev) && !(e.ev === 'close' && e.by_exit));
+			assert.equal(stats.stats.records, records.length, `records counted vs printed: ${JSON.stringify(stats)}`);
+			const m = loadManifests(r.out);
+			checkApp(indexTrace(r.obs.events), one(m, 'onebyte'), peerIndex(m), caps);
+		});
+	}
+});
+
+// Targeting options other than the default name rule.
+describe('targets: --exe and --pid', { skip: skip || (ONLY && !ONLY.includes('targets') ? 'not selected' : false), timeout: 120000 }, () => {
+	const live = [];
+	after(async () => {
+		for (const r of live) {
+			for (const a of r.apps) a.kill();
+			await r.obs?.kill();
+			fs.rmSync(r.out, { recursive: true, force: true });
+		}
+	});
+	const waitExits = async (obs, pids) => {
+		for (const pid of pids) await obs.waitFor((e) => e.ev === 'exit' && e.tgid === pid, 5000, `exit of ${pid}`).catch(() => {});
+	};
+
+	test('--exe PATH: a copy of node elsewhere is targeted by its inode, node itself is not', async () => {
+		assert.ok(fs.existsSync(BIN), `${BIN} not built (run make)`);
+		const r = { out: fs.mkdtempSync(path.join(os.tmpdir(), 'sba-e2e-exe-')), apps: [] };
+		live.push(r);
+		r.obs = await Observer.start(['--hooks', HOOKS[0], '--exe', MYNODE(), ...(cg ? ['--cgroup', cg.dir] : [])]);
+		assert.equal(r.obs.ready.targets, 0, `nothing runs ${MYNODE()} yet: ${JSON.stringify(r.obs.ready)}`);
+		const a = startNode('writev.js', 'exe-mynode', r.out, {}, MYNODE());
+		r.apps.push(a);
+		await within(a.finish(), 60000, 'writev via mynode');
+		const b = startNode('writev.js', 'exe-node', r.out);
+		r.apps.push(b);
+		await within(b.finish(), 60000, 'writev via node');
+		const m = loadManifests(r.out);
+		await waitExits(r.obs, [one(m, 'exe-mynode').pid]);
+		await r.obs.stop();
+		const trace = indexTrace(r.obs.events);
+		checkApp(trace, one(m, 'exe-mynode'), peerIndex(m), CAPS.default);
+		const other = one(m, 'exe-node');
+		assert.deepEqual(trace.of(other.pid).map(show), [], `pid ${other.pid} runs node, not ${MYNODE()}`);
+	});
+
+	test('--pid PID: that running process is targeted, a node client that talks to it is not', async () => {
+		assert.ok(fs.existsSync(BIN), `${BIN} not built (run make)`);
+		const r = { out: fs.mkdtempSync(path.join(os.tmpdir(), 'sba-e2e-pid-')), apps: [] };
+		live.push(r);
+		const srv = startNode('http-server.js', 'pid-server', r.out);
+		r.apps.push(srv);
+		const { port, pid } = await srv.line((l) => l.port);
+		r.obs = await Observer.start(['--hooks', HOOKS[0], '--pid', String(pid)]);
+		assert.equal(r.obs.ready.targets, 1, `ready: ${JSON.stringify(r.obs.ready)}`);
+		const cli = startNode('http-client.js', 'pid-client', r.out, { E2E_PORT: port, E2E_N: 10 });
+		r.apps.push(cli);
+		await within(cli.finish(), 60000, 'client');
+		srv.end();
+		await within(srv.finish(), 60000, 'server');
+		await waitExits(r.obs, [pid]);
+		await r.obs.stop();
+		const trace = indexTrace(r.obs.events);
+		const m = loadManifests(r.out);
+		checkApp(trace, one(m, 'pid-server'), peerIndex(m), CAPS.default);
+		const c = one(m, 'pid-client');
+		assert.deepEqual(trace.of(c.pid).map(show), [], `pid ${c.pid} was not listed`);
+	});
+});

@@ -88,8 +88,9 @@ export class App {
 }
 
 // A node scenario app, exec'd by a shell. name: its manifest name.
-export function startNode(file, name, out, env = {}) {
-	return new App(name, '/bin/sh', ['-c', 'node "$@"; exit $?', 'sh', path.join(APPS, file)],
+// nodeBin: another node executable (a copy under another name) instead.
+export function startNode(file, name, out, env = {}, nodeBin = 'node') {
+	return new App(name, '/bin/sh', ['-c', '"$0" "$@"; exit $?', nodeBin, path.join(APPS, file)],
 		{ E2E_OUT: out, E2E_NAME: name, ...env });
 }
 

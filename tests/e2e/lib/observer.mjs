@@ -100,12 +100,19 @@ export class Observer {
 		});
 	}
 
+	// Stop reading its stdout: the pipe fills and the observer blocks in write().
+	pause() {
+		this.proc.stdout.pause();
+	}
+
 	// SIGINT, then the exit status and the last stats line. Throws unless it
-	// exits 0 by itself within `ms`.
-	async stop(ms = 15000) {
+	// exits 0 by itself within `ms`. resumeAfterMs: if reading was paused,
+	// resume it that long after the signal (a slow reader at shutdown).
+	async stop(ms = 15000, { resumeAfterMs = 0 } = {}) {
 		if (this.exit) throw this.error(`observer had already exited (${this.exit.code ?? this.exit.signal})`);
 		this.stopping = true;
 		this.proc.kill('SIGINT');
+		if (this.proc.stdout.isPaused()) setTimeout(() => this.proc.stdout.resume(), resumeAfterMs);
 		const t = setTimeout(() => this.proc.kill('SIGKILL'), ms);
 		const exit = await this.exited;
 		clearTimeout(t);
