@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup.h"
 #include "loader.h"
 #include "log.h"
 #include "observer.skel.h"
@@ -220,49 +221,18 @@ static int set_exe_targets(struct observer_bpf *skel, const struct sba_config *c
 	return 0;
 }
 
-/* The cgroup v2 id of a directory is its inode number; its level is its depth
- * below the cgroup2 mount point. */
 static int set_cgroup_target(struct observer_bpf *skel, const char *path)
 {
-	char real[PATH_MAX], mnt[PATH_MAX] = "", line[4096];
-	struct stat st;
-	FILE *f;
-	int level = 0;
+	struct cgroup_ref ref;
+	int err = cgroup_resolve(path, &ref);
 
-	if (!realpath(path, real) || stat(real, &st)) {
-		int err = -errno;
-
-		pr_warn("--cgroup %s: %s\n", path, strerror(-err));
+	if (err) {
+		pr_warn("--cgroup %s: %s\n", path,
+			err == -EINVAL ? "not a cgroup v2 directory" : strerror(-err));
 		return err;
 	}
-	if (!is_fs(real, 0x63677270 /* CGROUP2_SUPER_MAGIC */)) {
-		pr_warn("--cgroup %s: not a cgroup v2 directory\n", path);
-		return -EINVAL;
-	}
-	f = fopen("/proc/self/mountinfo", "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char dir[PATH_MAX], fstype[64];
-
-		/* id parent maj:min root mountpoint opts... - fstype source superopts */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", dir) != 1)
-			continue;
-		char *dash = strstr(line, " - ");
-		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
-			continue;
-		if (!strncmp(real, dir, strlen(dir)) && strlen(dir) > strlen(mnt))
-			snprintf(mnt, sizeof(mnt), "%s", dir);
-	}
-	if (f)
-		fclose(f);
-	if (!mnt[0]) {
-		pr_warn("--cgroup %s: no cgroup2 mount point contains it\n", path);
-		return -EINVAL;
-	}
-	for (const char *p = real + strlen(mnt); *p; p++)
-		if (*p == '/' && p[1] && p[1] != '/')
-			level++;
-	skel->rodata->targ_cgroup_id = st.st_ino;
-	skel->rodata->targ_cgroup_level = level;
+	skel->rodata->targ_cgroup_id = ref.id;
+	skel->rodata->targ_cgroup_level = ref.level;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "log.h"
 #include "procscan.h"
 
@@ -61,48 +62,23 @@ static bool exe_matches(const struct sba_config *cfg, pid_t pid)
 	return false;
 }
 
-/* Is pid in the cgroup v2 subtree of cfg->cgroup_path? Compares the process's
- * cgroup path (from /proc/PID/cgroup) with the directory's path below its
- * mount point, which /proc/self/cgroup-relative paths share. */
-static bool cgroup_matches(const struct sba_config *cfg, pid_t pid)
-{
-	char path[64], line[PATH_MAX + 8], want[PATH_MAX];
-	const char *rel;
-	size_t len;
-	FILE *f;
-	bool ok = false;
-
-	if (!cfg->cgroup_path)
-		return true;
-	if (!realpath(cfg->cgroup_path, want))
-		return false;
-	rel = strstr(want, "/sys/fs/cgroup") == want ? want + strlen("/sys/fs/cgroup") : want;
-	len = strlen(rel);
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *p;
-
-		if (strncmp(line, "0::", 3))
-			continue;
-		p = line + 3;
-		p[strcspn(p, "\n")] = 0;
-		ok = len == 0 || (!strncmp(p, rel, len) && (p[len] == 0 || p[len] == '/'));
-		break;
-	}
-	fclose(f);
-	return ok;
-}
-
 int procscan_seed(struct loader *l, const struct sba_config *cfg)
 {
 	uint64_t gen = USER_GEN_BASE;
 	pid_t self = getpid();
 	struct dirent *de;
-	DIR *d = opendir("/proc");
+	struct cgroup_ref cg;
+	DIR *d;
 	int added = 0, err;
+
+	if (cfg->cgroup_path) {
+		err = cgroup_resolve(cfg->cgroup_path, &cg);
+		if (err) {
+			pr_warn("--cgroup %s: %s\n", cfg->cgroup_path, strerror(-err));
+			return err;
+		}
+	}
+	d = opendir("/proc");
 
 	if (!d) {
 		err = -errno;
@@ -119,7 +95,8 @@ int procscan_seed(struct loader *l, const struct sba_config *cfg)
 		if (cfg->n_pids)
 			match = pid_listed(cfg, pid);
 		else
-			match = exe_matches(cfg, pid) && cgroup_matches(cfg, pid);
+			match = exe_matches(cfg, pid) &&
+				(!cfg->cgroup_path || cgroup_has_pid(&cg, pid));
 		if (!match)
 			continue;
 		err = loader__add_target(l, (uint32_t)pid, ++gen);

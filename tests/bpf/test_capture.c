@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_capture.c - loads the real BPF programs into this kernel, targets this
+ * test process (--pid self), drives real sockets, files and pipes, and checks
+ * every event the probes wrote: bytes exact, captures exact up to the caps,
+ * nothing from non-TCP fds, losses counted and reported as gaps.
+ * Each case runs with both hook flavours. Needs root; skipped without it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "events.h"
+#include "loader.h"
+#include "log.h"
+
+/* ---- what the probes delivered ---- */
+
+#define MAX_EVS 4096
+#define MAX_CAPTURE (4 << 20)
+
+struct rec {
+	uint8_t kind;
+	uint8_t flags;
+	uint8_t role;
+	uint8_t dir;
+	uint8_t sys;
+	int fd;
+	uint64_t conn_id;
+	uint64_t bytes;
+	uint64_t gap;
+	uint32_t cap_len;
+	uint32_t data_off; /* into captured[] */
+	uint16_t lport, rport;
+};
+
+static struct rec recs[MAX_EVS];
+static int n_recs;
+static uint8_t captured[MAX_CAPTURE];
+static size_t captured_len;
+
+static void on_conn(void *ctx, const struct sba_conn_ev *ev)
+{
+	if (n_recs == MAX_EVS)
+		return;
+	recs[n_recs++] = (struct rec){ .kind = ev->hdr.kind, .flags = ev->hdr.flags,
+				       .role = ev->role, .fd = ev->fd, .conn_id = ev->conn_id,
+				       .lport = ev->lport, .rport = ev->rport };
+}
+
+static void on_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
+{
+	if (n_recs == MAX_EVS || captured_len + ev->cap_len > MAX_CAPTURE)
+		return;
+	recs[n_recs++] = (struct rec){ .kind = SBA_EV_DATA, .flags = ev->hdr.flags,
+				       .dir = ev->dir, .sys = ev->sys, .fd = ev->fd,
+				       .conn_id = ev->conn_id, .bytes = ev->bytes,
+				       .gap = ev->gap_bytes, .cap_len = ev->cap_len,
+				       .data_off = (uint32_t)captured_len };
+	memcpy(captured + captured_len, data, ev->cap_len);
+	captured_len += ev->cap_len;
+}
+
+static struct events evs;
+static struct loader ldr;
+static const char *hooks = "raw";
+
+static int start(const char *extra1, const char *extra2)
+{
+	char pid[16];
+	char *argv[] = { "test", "--pid", pid, "--hooks", (char *)hooks, (char *)extra1,
+			 (char *)extra2, NULL };
+	int argc = extra2 ? 7 : extra1 ? 6 : 5;
+	struct sba_config cfg;
+	struct event_sink sink = { .on_conn = on_conn, .on_data = on_data };
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (config_parse(&cfg, argc, argv))
+		return -EINVAL;
+	log_set_level(LOG_WARN);
+	memset(&evs, 0, sizeof(evs));
+	events__add_sink(&evs, &sink);
+	n_recs = 0;
+	captured_len = 0;
+	if (loader__start(&ldr, &cfg, events__handle, &evs))
+		return -1;
+	return loader__add_target(&ldr, getpid(), 1);
+}
+
+static void drain(void)
+{
+	ring_buffer__consume(ldr.rb);
+}
+
+static void stop(void)
+{
+	loader__stop(&ldr);
+}
+
+/* ---- sockets ---- */
+
+struct pair {
+	int listener, client, server;
+	uint16_t port;
+};
+
+static int tcp_pair(struct pair *p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int one = 1;
+
+	p->listener = socket(AF_INET, SOCK_STREAM, 0);
+	if (p->listener < 0 || bind(p->listener, (void *)&a, sizeof(a)) ||
+	    getsockname(p->listener, (void *)&a, &len) || listen(p->listener, 4))
+		return -1;
+	p->port = ntohs(a.sin_port);
+	p->client = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(p->client, (void *)&a, sizeof(a)))
+		return -1;
+	/* Node's way: no address asked for. */
+	p->server = accept4(p->listener, NULL, NULL, SOCK_CLOEXEC);
+	setsockopt(p->client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return p->server < 0 ? -1 : 0;
+}
+
+static void close_pair(struct pair *p)
+{
+	close(p->client);
+	close(p->server);
+	close(p->listener);
+}
+
+static void read_exact(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+
+		if (r <= 0)
+			break;
+		got += r;
+	}
+}
+
+/* Data records of conn in dir, in order. */
+static int data_of(uint64_t conn, uint8_t dir, struct rec **out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < n_recs && n < max; i++)
+		if (recs[i].kind == SBA_EV_DATA && recs[i].conn_id == conn && recs[i].dir == dir)
+			out[n++] = &recs[i];
+	return n;
+}
+
+static struct rec *open_of_fd(int fd)
+{
+	struct rec *r = NULL;
+
+	for (int i = 0; i < n_recs; i++)
+		if (recs[i].kind == SBA_EV_CONN_OPEN && recs[i].fd == fd)
+			r = &recs[i];
+	return r;
+}
+
+/* ---- cases ---- */
+
+static bool have_root(void)
+{
+	return geteuid() == 0;
+}
+
+static void test_open_roles_and_ports(void)
+{
+	struct pair p;
+	struct rec *c, *s;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p) == 0);
+	drain();
+	c = open_of_fd(p.client);
+	s = open_of_fd(p.server);
+	CHECK(c && c->role == SBA_ROLE_CLIENT && c->rport == p.port);
+	CHECK(s && s->role == SBA_ROLE_SERVER && s->lport == p.port);
+	CHECK(c && s && c->lport == s->rport && c->conn_id != s->conn_id);
+	/* The listener never carries data: no event for it. */
+	CHECK(open_of_fd(p.listener) == NULL);
+	close_pair(&p);
+	stop();
+}
+
+static void test_bytes_exact_both_directions(void)
+{
+	static const char req[] = "GET /users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	char buf[256];
+	struct rec *d[8];
+	struct pair p;
+	struct rec *s;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p) == 0);
+	CHECK(write(p.client, req, strlen(req)) == (ssize_t)strlen(req));
+	read_exact(p.server, buf, strlen(req));
+	CHECK(send(p.server, resp, strlen(resp), 0) == (ssize_t)strlen(resp));
+	CHECK(recv(p.client, buf, sizeof(buf), MSG_WAITALL | MSG_DONTWAIT) >= 0 || errno == EAGAIN);
+	drain();
+	s = open_of_fd(p.server);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_EQ_INT(data_of(s->conn_id, SBA_DIR_IN, d, 8), 1);
+		CHECK_EQ_INT(d[0]->bytes, strlen(req));
+		CHECK_EQ_INT(d[0]->cap_len, strlen(req));
+		CHECK_EQ_INT(d[0]->sys, SBA_SYS_READ);
+		CHECK(memcmp(captured + d[0]->data_off, req, strlen(req)) == 0);
+		CHECK_EQ_INT(data_of(s->conn_id, SBA_DIR_OUT, d, 8), 1);
+		CHECK_EQ_INT(d[0]->sys, SBA_SYS_SENDTO);
+		CHECK_EQ_INT(d[0]->bytes, strlen(resp));
+		CHECK(memcmp(captured + d[0]->data_off, resp, strlen(resp)) == 0);
+	}
+	close_pair(&p);
+	stop();
+}
+
+/* 200 iovecs of 7 bytes in one writev, read back with readv into 3 pieces. */
+static void test_writev_many_iovecs(void)
+{
+	char src[200][7], dst[1400], expect[1400];
+	struct iovec iov[200], rv[3];
+	struct rec *d[8];
+	struct pair p;
+	struct rec *c;
+
+	if (!have_root())
+		SKIP("needs root");
+	for (int i = 0; i < 200; i++) {
+		snprintf(src[i], sizeof(src[i]), "%06d", i);
+		src[i][6] = ',';
+		iov[i] = (struct iovec){ src[i], 7 };
+		memcpy(expect + i * 7, src[i], 7);
+	}
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p) == 0);
+	CHECK_EQ_INT(writev(p.client, iov, 200), 1400);
+	rv[0] = (struct iovec){ dst, 100 };
+	rv[1] = (struct iovec){ dst + 100, 1000 };
+	rv[2] = (struct iovec){ dst + 1100, 300 };
+	usleep(10000);
+	CHECK_EQ_INT(readv(p.server, rv, 3), 1400);
+	drain();
+	c = open_of_fd(p.client);
+	CHECK(c != NULL);
+	if (c) {
+		CHECK_EQ_INT(data_of(c->conn_id, SBA_DIR_OUT, d, 8), 1);
+		CHECK_EQ_INT(d[0]->sys, SBA_SYS_WRITEV);
+		CHECK_EQ_INT(d[0]->bytes, 1400);
+		CHECK_EQ_INT(d[0]->cap_len, 1400);
+		CHECK(memcmp(captured + d[0]->data_off, expect, 1400) == 0);
+	}
+	c = open_of_fd(p.server);
+	if (c) {
+		CHECK_EQ_INT(data_of(c->conn_id, SBA_DIR_IN, d, 8), 1);
+		CHECK_EQ_INT(d[0]->sys, SBA_SYS_READV);
+		CHECK_EQ_INT(d[0]->cap_len, 1400);
+		CHECK(memcmp(captured + d[0]->data_off, expect, 1400) == 0);
+	}
+	close_pair(&p);
+	stop();
+}
+
+/*
+ * The copy budget: after a change of direction, cap_head bytes; then
+ * cap_body bytes of each further syscall. Here head 1000, body 100:
+ *   write 600 -> 600 captured (budget 1000), write 600 -> 400 (head left),
+ *   write 600 -> 100 (body cap), then the reply flips the direction, and the
+ *   next write gets the full head budget again.
+ */
+static void test_capture_budget(void)
+{
+	static uint8_t big[600], sink[4096];
+	struct rec *d[8];
+	struct pair p;
+	struct rec *c;
+	int n;
+
+	if (!have_root())
+		SKIP("needs root");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	CHECK(start("--capture-head=1000", "--capture-body=100") == 0);
+	CHECK(tcp_pair(&p) == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(write(p.client, big, sizeof(big)), 600);
+	read_exact(p.server, sink, 1800);
+	CHECK_EQ_INT(write(p.server, "k", 1), 1);
+	read_exact(p.client, sink, 1);
+	CHECK_EQ_INT(write(p.client, big, sizeof(big)), 600);
+	read_exact(p.server, sink, 600);
+	drain();
+	c = open_of_fd(p.client);
+	CHECK(c != NULL);
+	if (c) {
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 8);
+		CHECK_EQ_INT(n, 4);
+		if (n == 4) {
+			CHECK_EQ_INT(d[0]->cap_len, 600);
+			CHECK_EQ_INT(d[1]->cap_len, 400);
+			CHECK_EQ_INT(d[2]->cap_len, 100);
+			CHECK_EQ_INT(d[3]->cap_len, 600);
+			CHECK(!(d[0]->flags & SBA_DATA_CUT_CAP));
+			CHECK(d[1]->flags & SBA_DATA_CUT_CAP);
+			for (int i = 0; i < 4; i++) {
+				CHECK_EQ_INT(d[i]->bytes, 600);
+				CHECK(memcmp(captured + d[i]->data_off, big, d[i]->cap_len) == 0);
+			}
+		}
+	}
+	close_pair(&p);
+	stop();
+}
+
+/* Files, pipes, UDP and unix sockets: never captured, but classified once. */
+static void test_non_tcp_fds_not_captured(void)
+{
+	char path[] = "/tmp/sba-test-XXXXXX", buf[64];
+	int fd = mkstemp(path), pipefd[2], us[2], udp;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	struct sba_counters cnt;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(fd >= 0 && pipe(pipefd) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, us) == 0);
+	CHECK(write(fd, "file-marker", 11) == 11);
+	CHECK(pread(fd, buf, 11, 0) == 11);
+	lseek(fd, 0, SEEK_SET);
+	CHECK(read(fd, buf, 11) == 11);
+	CHECK(write(pipefd[1], "pipe-marker", 11) == 11);
+	CHECK(read(pipefd[0], buf, 11) == 11);
+	CHECK(write(us[0], "unix-marker", 11) == 11);
+	CHECK(read(us[1], buf, 11) == 11);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(bind(udp, (void *)&a, sizeof(a)) == 0 && getsockname(udp, (void *)&a, &len) == 0);
+	CHECK(sendto(udp, "udp-marker", 10, 0, (void *)&a, sizeof(a)) == 10);
+	CHECK(recv(udp, buf, sizeof(buf), 0) == 10);
+	drain();
+	CHECK_EQ_INT(n_recs, 0);
+	CHECK(loader__counters(&ldr, &cnt) == 0);
+	/* file, pipe r/w, unix pair, udp: 6 fds, each classified once. */
+	CHECK_EQ_INT(cnt.stats[SBA_STAT_FDS_IGNORED], 6);
+	CHECK_EQ_INT(cnt.stats[SBA_STAT_DATA_EVENTS], 0);
+	close(fd);
+	unlink(path);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(us[0]);
+	close(us[1]);
+	close(udp);
+	stop();
+}
+
+/* A closed fd number reused by a new connection is a new connection. */
+static void test_fd_reuse_new_conn(void)
+{
+	struct pair p1, p2;
+	uint64_t first = 0, second = 0;
+	int fd1, closes = 0;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p1) == 0);
+	CHECK(write(p1.client, "a", 1) == 1);
+	fd1 = p1.client;
+	close_pair(&p1);
+	CHECK(tcp_pair(&p2) == 0);
+	CHECK(write(p2.client, "b", 1) == 1);
+	drain();
+	for (int i = 0; i < n_recs; i++) {
+		if (recs[i].kind == SBA_EV_CONN_OPEN && recs[i].role == SBA_ROLE_CLIENT)
+			(first ? &second : &first)[0] = recs[i].conn_id;
+		if (recs[i].kind == SBA_EV_CONN_CLOSE)
+			closes++;
+	}
+	/* The kernel hands out the lowest free fd: the same number comes back. */
+	CHECK_EQ_INT(p2.client, fd1);
+	CHECK(first && second && first != second);
+	CHECK_EQ_INT(closes, 2); /* client and server of the first pair */
+	close_pair(&p2);
+	stop();
+}
+
+/* A socket opened before the observer is joined mid-stream at its next write. */
+static void test_join_mid_stream(void)
+{
+	struct pair p;
+	struct rec *r;
+	char buf[8];
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(tcp_pair(&p) == 0);
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(write(p.client, "late", 4) == 4);
+	read_exact(p.server, buf, 4);
+	drain();
+	r = open_of_fd(p.client);
+	CHECK(r && r->role == SBA_ROLE_UNKNOWN && (r->flags & SBA_CONN_JOINED));
+	CHECK(r && r->lport && r->rport == p.port);
+	close_pair(&p);
+	stop();
+}
+
+/*
+ * Nothing is lost silently: with a 64 KiB ring that nobody drains, 400
+ * writes of 1000 bytes overflow it. Every lost event is counted, and the
+ * next event that makes it through reports the lost bytes as its gap, so
+ * sum(bytes) + sum(gap) equals what was written.
+ */
+static void test_ring_full_counted_as_gap(void)
+{
+	static uint8_t chunk[1000], sink[1 << 16];
+	struct sba_counters cnt;
+	struct rec *d[512];
+	uint64_t total, delivered = 0;
+	struct pair p;
+	struct rec *c;
+	int n;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start("--ringbuf-size=65536", "--capture-body=1000") == 0);
+	CHECK(tcp_pair(&p) == 0);
+	for (int i = 0; i < 400; i++) {
+		CHECK_EQ_INT(write(p.client, chunk, sizeof(chunk)), 1000);
+		read_exact(p.server, sink, sizeof(chunk));
+	}
+	drain(); /* frees the ring: the next write gets through with the gap */
+	CHECK_EQ_INT(write(p.client, chunk, sizeof(chunk)), 1000);
+	read_exact(p.server, sink, sizeof(chunk));
+	drain();
+	CHECK(loader__counters(&ldr, &cnt) == 0);
+	CHECK(cnt.drops[SBA_DROP_RINGBUF_FULL] > 0);
+	/* Both ends are in this process: 401 writes out, 401 reads in. */
+	for (int end = 0; end < 2; end++) {
+		c = open_of_fd(end ? p.server : p.client);
+		CHECK(c != NULL);
+		if (!c)
+			continue;
+		n = data_of(c->conn_id, end ? SBA_DIR_IN : SBA_DIR_OUT, d, 512);
+		total = 0;
+		for (int i = 0; i < n; i++) {
+			total += d[i]->bytes + d[i]->gap;
+			delivered += d[i]->bytes;
+		}
+		CHECK_EQ_INT(total, 401 * 1000);
+		CHECK(n > 0 && d[n - 1]->gap > 0);
+	}
+	CHECK_EQ_INT(cnt.stats[SBA_STAT_DATA_LOST_BYTES], 2 * 401 * 1000 - delivered);
+	close_pair(&p);
+	stop();
+}
+
+/* The observer can be stopped and started again at once, many times. */
+static void test_restart(void)
+{
+	if (!have_root())
+		SKIP("needs root");
+	for (int i = 0; i < 5; i++) {
+		CHECK(start(NULL, NULL) == 0);
+		stop();
+	}
+}
+
+static void run_all(void)
+{
+	RUN(test_open_roles_and_ports);
+	RUN(test_bytes_exact_both_directions);
+	RUN(test_writev_many_iovecs);
+	RUN(test_capture_budget);
+	RUN(test_non_tcp_fds_not_captured);
+	RUN(test_fd_reuse_new_conn);
+	RUN(test_join_mid_stream);
+	RUN(test_ring_full_counted_as_gap);
+	RUN(test_restart);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("# hooks raw\n");
+	hooks = "raw";
+	run_all();
+	printf("# hooks tp\n");
+	hooks = "tp";
+	run_all();
+	return check_summary();
+}
