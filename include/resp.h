@@ -164,7 +164,8 @@ bool resp_parser__at_boundary(const struct resp_parser *p);
  */
 bool resp_parser__cut(struct resp_parser *p);
 
-/* True if data[0..len) plausibly starts a frame in this mode (for resync). */
+/* True if data[0..len) plausibly starts a frame in this mode (for resync;
+ * commands: multibulk only, inline is too easy to find in the middle of data). */
 bool resp_looks_like_start(enum resp_mode mode, const uint8_t *data, size_t len);
 
 /*

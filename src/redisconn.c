@@ -262,7 +262,7 @@ static const char *status_of(struct redisconn *c, const struct resp_view *v)
 	if (t->type != '-' && t->type != '!')
 		return "ok";
 	d = resp_item_data(v->f, t, &n);
-	for (i = 0; i < n && i < sizeof(c->status) - 1; i++) {
+	for (i = 0; i < n && i < 16; i++) {
 		if (d[i] == ' ')
 			break;
 		if (!((d[i] >= 'A' && d[i] <= 'Z') || (d[i] >= '0' && d[i] <= '9') || d[i] == '_'))
@@ -609,7 +609,8 @@ static void feed_out(struct redisconn *c, const uint8_t *d, size_t cap, uint64_t
 		resp_parser__reset(p);
 		c->out_synced = true;
 	}
-	if (c->epoch && c->quiet && resp_parser__at_boundary(p))
+	/* Quiet point: confirm an epoch that paired at least one reply. */
+	if (c->epoch && c->quiet && c->unsure_records && resp_parser__at_boundary(p))
 		confirm(c);
 	c->quiet = false;
 	while (off < cap) {
@@ -715,6 +716,7 @@ int redisconn__feed(struct redisconn *c, enum redis_dir dir, const uint8_t *data
 	    (cap_len && !data))
 		return -EINVAL;
 	if (gap) {
+		c->quiet = false;
 		c->st.gaps++;
 		if (dir == REDIS_DIR_OUT)
 			loss_out(c);

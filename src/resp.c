@@ -449,6 +449,12 @@ enum resp_status resp_parser__feed(struct resp_parser *p, const uint8_t *data, s
 		case S_TYPE:
 			i++;
 			if (p->mode == RESP_MODE_COMMANDS && p->depth == 0 && b != '*') {
+				/* Inline commands start with a letter (or are blank lines). */
+				if (!((b | 0x20) >= 'a' && (b | 0x20) <= 'z') && b != '\r' &&
+				    b != '\n' && b != ' ' && b != '\t') {
+					r = fail(p, RESP_ERR_PROTO);
+					break;
+				}
 				frame_begin(p);
 				p->frame.flags |= RESP_FF_INLINE;
 				p->cur = item_new(p, '*', 0);
@@ -625,18 +631,9 @@ bool resp_looks_like_start(enum resp_mode mode, const uint8_t *d, size_t len)
 	if (mode == RESP_MODE_COMMANDS) {
 		size_t i = 1;
 
-		if (d[0] != '*') {
-			/* Inline: a word of letters, then a blank or end of line. */
-			for (i = 0; i < len && i < 32; i++) {
-				uint8_t c = d[i];
-
-				if (c == ' ' || c == '\r' || c == '\n')
-					return i > 0;
-				if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-					return false;
-			}
-			return i == len;
-		}
+		/* Only multibulk: clients (ioredis, node-redis) never send inline. */
+		if (d[0] != '*')
+			return false;
 		if (len > 1 && d[1] == '-')
 			return false;
 		if (!is_digits(d, len, 1, 7, false))

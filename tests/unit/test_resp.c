@@ -190,7 +190,11 @@ static void test_many_frames_one_chunk(void)
 		CHECK_EQ_STR(frames[i], reply_cases[i].want);
 	/* Blank inline lines between commands are ignored like redis does. */
 	resp_parser__init(&P, RESP_MODE_COMMANDS, 0);
-	n = feed_all(&P, (const uint8_t *)"\r\nPING\r\n\n*1\r\n$4\r\nPING\r\n", 24, frames, 64);
+	{
+		const char *in = "\r\nPING\r\n\n*1\r\n$4\r\nPING\r\n";
+
+		n = feed_all(&P, (const uint8_t *)in, strlen(in), frames, 64);
+	}
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_STR(frames[0], "*1 .$PING");
 	CHECK_EQ_STR(frames[1], "*1 .$PING");
@@ -226,6 +230,8 @@ static void test_hostile_input(void)
 		{ RESP_MODE_COMMANDS, "*1\r\n*1\r\n", RESP_ERR_PROTO },
 		{ RESP_MODE_COMMANDS, "*1\r\n$-1\r\n", RESP_ERR_PROTO },
 		{ RESP_MODE_COMMANDS, "*?\r\n", RESP_ERR_PROTO },
+		{ RESP_MODE_COMMANDS, "\x01\x02\r\n", RESP_ERR_PROTO },
+		{ RESP_MODE_COMMANDS, "$3\r\nfoo\r\n", RESP_ERR_PROTO },
 	};
 	size_t used;
 
@@ -408,7 +414,7 @@ static void test_looks_like_start(void)
 {
 	CHECK(resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"*3\r\n$7\r\n", 8));
 	CHECK(resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"*1", 2));
-	CHECK(resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"PING\r\n", 6));
+	CHECK(!resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"PING\r\n", 6));
 	CHECK(!resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"*3\r\n:7", 6));
 	CHECK(!resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"xx\x01yy", 5));
 	CHECK(!resp_looks_like_start(RESP_MODE_COMMANDS, (const uint8_t *)"*-1\r\n", 5));
