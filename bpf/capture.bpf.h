@@ -24,15 +24,6 @@ const volatile __u32 cap_body = SBA_CAP_BODY_DEFAULT;
 /* Force a reader wakeup once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 2 << 20;
 
-/*
- * sys_exit runs for every syscall on the host (raw_tp flavour) and must turn
- * down the ones without a stash cheaply: inflight_hint[tid % slots] counts the
- * stashes of threads hashing to that slot, so an exit first reads one array
- * slot and only looks up the hash map when the slot is non-zero.
- */
-#define HINT_SLOTS (1 << 16)
-__u32 inflight_hint[HINT_SLOTS];
-
 static __always_inline bool sys_is_in(__u8 sys)
 {
 	return sys == SBA_SYS_READ || sys == SBA_SYS_READV || sys == SBA_SYS_RECVFROM ||
@@ -108,20 +99,6 @@ static __always_inline struct sba_conn *conn_start(struct sba_target *t, __u32 t
 	return c;
 }
 
-/* The tracked TCP connection behind fd, classifying fds seen for the first
- * time; NULL for anything we do not capture. */
-static __always_inline struct sba_conn *conn_of_fd(struct sba_target *t, __u32 tgid, __u32 tid,
-						   int fd)
-{
-	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
-	struct sba_conn *c = bpf_map_lookup_elem(&conns, &key);
-
-	if (c && c->proc_gen == t->gen)
-		return c->kind == SBA_FD_TCP ? c : NULL;
-	/* Unknown fd, or left over by an earlier process with this pid. */
-	return conn_start(t, tgid, tid, fd, SBA_ROLE_UNKNOWN);
-}
-
 static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
 {
 	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
@@ -152,24 +129,30 @@ static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
 	bpf_map_delete_elem(&conns, &key);
 }
 
-static __always_inline void stash(__u64 pid_tgid, struct inflight *a)
+/* Keeps the syscall's arguments on the task until its sys_exit. */
+static __always_inline void stash(int sys, __u64 gen, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u32 slot = (__u32)pid_tgid & (HINT_SLOTS - 1);
+	struct inflight *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!bpf_map_update_elem(&inflight, &pid_tgid, a, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&inflight_hint[slot], 1);
+	if (!a) {
+		count_drop(SBA_DROP_INFLIGHT_MAP_FULL);
 		return;
 	}
-	/* An entry left by a syscall whose exit we missed (attach race): reuse it. */
-	if (bpf_map_update_elem(&inflight, &pid_tgid, a, BPF_EXIST))
-		count_drop(SBA_DROP_INFLIGHT_MAP_FULL);
+	a->ts_enter = bpf_ktime_get_ns();
+	a->fd = (int)a0;
+	a->buf = a1;
+	a->len = a2;	/* sendfile(out_fd, in_fd, offset, count): buf unused */
+	a->gen = gen;
+	a->sys = sys;
 }
 
+/* sys_enter of a target: close/dup forget the fd, everything else is stashed;
+ * whether the fd is a TCP socket is decided once, at sys_exit. */
 static __always_inline int on_enter(int sys, __u64 pid_tgid, struct sba_target *t, __u64 a0,
 				    __u64 a1, __u64 a2)
 {
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	struct inflight a = {};
+	__u32 tgid = pid_tgid >> 32;
 
 	switch (sys) {
 	case SBA_SYS_CLOSE:
@@ -181,26 +164,10 @@ static __always_inline int on_enter(int sys, __u64 pid_tgid, struct sba_target *
 		if ((int)a0 != (int)a1)
 			conn_close(t, tgid, (int)a1);
 		return 0;
-	case SBA_SYS_ACCEPT:
-	case SBA_SYS_ACCEPT4:
-	case SBA_SYS_CONNECT:
-		break;
 	default:
-		if (!conn_of_fd(t, tgid, tid, (int)a0))
-			return 0;
-		break;
+		stash(sys, t->gen, a0, a1, a2);
+		return 0;
 	}
-	a.ts_enter = bpf_ktime_get_ns();
-	a.fd = (int)a0;
-	a.sys = sys;
-	if (sys == SBA_SYS_SENDFILE) {
-		a.len = a2;	/* sendfile(out_fd, in_fd, offset, count): nothing to copy */
-	} else {
-		a.buf = a1;
-		a.len = a2;
-	}
-	stash(pid_tgid, &a);
-	return 0;
 }
 
 static __always_inline struct scratch *scratch_get(void)
@@ -281,13 +248,20 @@ static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 re
 	__u32 want, got = 0;
 
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || c->kind != SBA_FD_TCP)
-		return;	/* closed by another thread meanwhile */
-	if (!c->announced) {
+	if (!c || c->proc_gen != a->gen) {
+		/* First syscall on this fd, or an entry left by a previous process
+		 * with this pid: classify the fd now (once). */
 		t = target_of(key.tgid);
-		if (t && fd_to_tcp_sock(a->fd, &sk) == SOCK_KIND_TCP)
-			conn_announce(c, sk, key.tgid, (__u32)pid_tgid, a->fd);
+		if (!t)
+			return;
+		c = conn_start(t, key.tgid, (__u32)pid_tgid, a->fd, SBA_ROLE_UNKNOWN);
+		if (!c)
+			return;
+	} else if (c->kind != SBA_FD_TCP) {
+		return;
 	}
+	if (!c->announced && fd_to_tcp_sock(a->fd, &sk) == SOCK_KIND_TCP)
+		conn_announce(c, sk, key.tgid, (__u32)pid_tgid, a->fd);
 	if (c->last_dir != dir) {
 		c->last_dir = dir;
 		c->run_bytes = 0;
@@ -376,19 +350,17 @@ static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 re
 
 static __always_inline int on_exit(__u64 pid_tgid, long ret)
 {
-	__u32 slot = (__u32)pid_tgid & (HINT_SLOTS - 1);
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	struct inflight *p, a;
 	struct sba_target *t;
 
-	if (!inflight_hint[slot])
-		return 0;
-	p = bpf_map_lookup_elem(&inflight, &pid_tgid);
-	if (!p)
+	/* A task without storage never had a syscall stashed: the common case
+	 * for every process that is not a target, and cheap. */
+	p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->sys)
 		return 0;
 	a = *p;
-	bpf_map_delete_elem(&inflight, &pid_tgid);
-	__sync_fetch_and_add(&inflight_hint[slot], -1); /* no atomic sub before -mcpu=v3 */
+	p->sys = 0;
 
 	switch (a.sys) {
 	case SBA_SYS_ACCEPT:

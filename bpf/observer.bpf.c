@@ -136,18 +136,16 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* A thread exits: drop its stash; the last one out removes the target. */
+/* A thread exits; the last one out removes the target. (Its stash, on the
+ * task, is freed by the kernel.) */
 SEC("raw_tp/sched_process_exit")
 int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task;
 
 	if (!target_of(tgid))
 		return 0;
-	if (!bpf_map_delete_elem(&inflight, &pid_tgid))
-		__sync_fetch_and_add(&inflight_hint[(__u32)pid_tgid & (HINT_SLOTS - 1)], -1); /* no atomic sub before -mcpu=v3 */
 	task = (struct task_struct *)bpf_get_current_task();
 	/* signal->live is decremented before this tracepoint fires. */
 	if (BPF_CORE_READ(task, signal, live.counter) == 0)
