@@ -1003,6 +1003,21 @@ static void classify_script(const struct cmdargs *c, struct bullmq_call *call)
 	}
 	if (classify_add(c, &sh, call))
 		return;
+	/*
+	 * Capture cut before ARGV[1] (a burst of adds gets short prefixes): the
+	 * <q>:id key (INCR for the next job id) with a wait, delayed or
+	 * prioritized key, and no repeat key (job schedulers), is an add.
+	 */
+	if (!argv(c, 1) && has(&sh, SFX_ID) && !has(&sh, SFX_REPEAT) && !sh.job_key) {
+		if (has(&sh, SFX_WAITING_CHILDREN))
+			call->script = BULLMQ_S_ADD_PARENT;
+		else if (has(&sh, SFX_WAIT))
+			call->script = BULLMQ_S_ADD_STANDARD;
+		else if (has(&sh, SFX_PRIORITIZED) || has(&sh, SFX_PRIORITY))
+			call->script = BULLMQ_S_ADD_PRIORITIZED;
+		else if (has(&sh, SFX_DELAYED))
+			call->script = BULLMQ_S_ADD_DELAYED;
+	}
 }
 
 /* HSET/HMSET <base>meta ... version bullmq:x */

@@ -383,6 +383,35 @@ static void test_uncaptured_bytes(void)
 	CHECK_EQ_INT(redisconn__stats(C)->cuts, 2);
 }
 
+/* A burst of adds where each write kept only a 180-byte prefix: still adds. */
+static void test_cut_adds_still_classified(void)
+{
+	struct fx fx;
+	int adds = 0;
+
+	if (!fx_load(&fx, "v670_resp3_08_burst_adds_one_read")) {
+		CHECK(0);
+		return;
+	}
+	start(false);
+	for (size_t i = 0; i < fx.n; i++) {
+		const struct fx_chunk *k = &fx.chunks[i];
+		size_t cap = k->dir == REDIS_DIR_OUT && k->len > 180 ? 180 : k->len;
+
+		redisconn__feed(C, k->dir, k->data, cap, k->len, 0, k->ts_ns, k->ts_ns);
+	}
+	for (int i = 0; i < O.n; i++)
+		adds += !strcmp(O.script[i], "addStandardJob");
+	CHECK_EQ_INT(adds, 20);
+	CHECK_EQ_INT(redisconn__stats(C)->cuts, 20);
+	CHECK_EQ_INT(O.unsure, 20);
+	/* All answered: closing is a quiet point, the epoch is confirmed. */
+	redisconn__close(C);
+	CHECK(strstr(O.s, "+confirm") != NULL);
+	CHECK(strstr(O.s, "refute") == NULL);
+	fx_free(&fx);
+}
+
 static void test_bad_args_and_errors(void)
 {
 	start(false);
@@ -461,6 +490,7 @@ int main(void)
 	RUN(test_gap_in);
 	RUN(test_midstream_join);
 	RUN(test_uncaptured_bytes);
+	RUN(test_cut_adds_still_classified);
 	RUN(test_bad_args_and_errors);
 	RUN(test_fixture_records);
 	redisconn__free(C);
