@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * route.c - path -> route template (see route.h).
+ *
+ * The heuristic looks at one segment at a time and asks "is this an id?"
+ * from character classes only: all digits, UUID, hex >= 8, an email, a
+ * percent-encoded or non-ASCII value, a digit-heavy or letter/digit-alternating
+ * mix, or a long token. Words, slugs and versions stay. The cost is linear in
+ * the path and the output is bounded (ROUTE_MAX_LEN, ROUTE_MAX_SEGMENTS).
+ *
+ * Tricky: a heuristic can never know every id (a slug like `my-first-post` is
+ * kept), which is why route_set caps the distinct templates per service.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "route.h"
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool is_sep(char c)
+{
+	return c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+static bool is_uuid(const char *s, size_t n)
+{
+	if (n != 36)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !is_hex(s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* v1, v10, v1.2, v2beta1, v1alpha */
+static bool is_version(const char *s, size_t n)
+{
+	size_t i = 1;
+
+	if (n < 2 || (s[0] != 'v' && s[0] != 'V') || !is_digit(s[1]))
+		return false;
+	while (i < n && (is_digit(s[i]) || s[i] == '.'))
+		i++;
+	if (i == n)
+		return true;
+	if (n - i >= 4 && strncasecmp(s + i, "beta", 4) == 0)
+		i += 4;
+	else if (n - i >= 5 && strncasecmp(s + i, "alpha", 5) == 0)
+		i += 5;
+	else
+		return false;
+	while (i < n && is_digit(s[i]))
+		i++;
+	return i == n;
+}
+
+bool route_is_id_segment(const char *s, size_t n)
+{
+	size_t digits = 0, letters = 0, hex = 0, seps = 0, transitions = 0, case_flips = 0;
+	int last_class = 0, last_case = 0;
+
+	if (n == 0)
+		return false;
+	if (n > ROUTE_MAX_SEGMENT_LEN)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int cls = 0;
+
+		if (c < 0x21 || c >= 0x7f || c == '%')
+			return true;	/* encoded or non-ASCII: user data */
+		if (c == '@' && i > 0 && i + 1 < n)
+			return true;	/* email-like */
+		if (is_digit((char)c)) {
+			digits++;
+			cls = 1;
+		} else if (is_alpha((char)c)) {
+			int cs = (c >= 'a') ? 1 : 2;
+
+			letters++;
+			cls = 2;
+			if (last_case && cs != last_case)
+				case_flips++;
+			last_case = cs;
+		} else if (is_sep((char)c)) {
+			seps++;
+		}
+		if (is_hex((char)c))
+			hex++;
+		if (cls) {
+			if (last_class && cls != last_class)
+				transitions++;
+			last_class = cls;
+		}
+	}
+	if (digits == n || is_uuid(s, n))
+		return true;
+	if (hex == n && n >= 8)
+		return true;
+	if (is_version(s, n))
+		return false;
+	if (digits && !letters)
+		return true;	/* 2024-01-01, 1.2.3, 12_34 */
+	if (digits && letters) {
+		if (digits >= 4 || n >= 16)
+			return true;
+		if (digits >= 2 && transitions >= 3)
+			return true;
+		return false;	/* oauth2, s3, k8s, sha256, v1 */
+	}
+	/* no digits: long unbroken runs with many case flips are tokens */
+	if (!seps && n >= 24 && case_flips >= 6)
+		return true;
+	return !seps && n >= 40;
+}
+
+/* Length of path up to its query string or fragment. */
+static size_t path_len(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '?' || path[i] == '#')
+			return i;
+	return len;
+}
+
+int route_normalize(const char *path, size_t len, char *out, size_t out_size)
+{
+	size_t o = 0, i, nseg = 0;
+
+	if (out_size < ROUTE_BUF_SIZE)
+		return -ENOSPC;
+	len = path ? path_len(path, len) : 0;
+	if (len == 0 || path[0] != '/') {
+		strcpy(out, "*");
+		return 1;
+	}
+	i = 1;
+	while (i < len) {
+		size_t j = i, rlen;
+		const char *rep;
+
+		while (j < len && path[j] != '/')
+			j++;
+		if (j == i) {	/* empty segment: "//" or a trailing slash */
+			i = j + 1;
+			continue;
+		}
+		if (route_is_id_segment(path + i, j - i)) {
+			rep = ROUTE_ID;
+			rlen = strlen(ROUTE_ID);
+		} else {
+			rep = path + i;
+			rlen = j - i;
+		}
+		/* keep room for a final wildcard segment when the rest does not fit */
+		if (nseg == ROUTE_MAX_SEGMENTS || o + 1 + rlen > ROUTE_MAX_LEN - 2) {
+			memcpy(out + o, "/*", 2);
+			o += 2;
+			break;
+		}
+		out[o++] = '/';
+		memcpy(out + o, rep, rlen);
+		o += rlen;
+		nseg++;
+		i = j + 1;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = 0;
+	return (int)o;
+}
+
+/* ---- user patterns ---- */
+
+enum { SEG_LIT = 0, SEG_PARAM, SEG_STAR };
+
+struct pseg {
+	uint16_t off;
+	uint16_t len;
+	uint8_t kind;
+};
+
+struct pattern {
+	char text[ROUTE_BUF_SIZE];
+	uint32_t nseg;
+	struct pseg seg[ROUTE_MAX_SEGMENTS];
+};
+
+struct route_patterns {
+	struct pattern *v;
+	uint32_t n;
+	uint32_t cap;
+};
+
+struct route_patterns *route_patterns__new(void)
+{
+	return calloc(1, sizeof(struct route_patterns));
+}
+
+void route_patterns__free(struct route_patterns *rp)
+{
+	if (!rp)
+		return;
+	free(rp->v);
+	free(rp);
+}
+
+uint32_t route_patterns__count(const struct route_patterns *rp)
+{
+	return rp ? rp->n : 0;
+}
+
+static bool is_lit_char(char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr(":*?#()", c);
+}
+
+static int parse_pattern(const char *s, struct pattern *pt)
+{
+	size_t n = strlen(s), i = 1;
+
+	if (n == 0 || n > ROUTE_MAX_LEN || s[0] != '/')
+		return -EINVAL;
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	memset(pt, 0, sizeof(*pt));
+	memcpy(pt->text, s, n);
+	pt->text[n] = 0;
+	while (i < n) {
+		size_t j = i;
+		struct pseg *sg;
+
+		while (j < n && s[j] != '/')
+			j++;
+		if (j == i || pt->nseg == ROUTE_MAX_SEGMENTS)
+			return -EINVAL;
+		if (pt->nseg && pt->seg[pt->nseg - 1].kind == SEG_STAR)
+			return -EINVAL;	/* '*' only last */
+		sg = &pt->seg[pt->nseg++];
+		sg->off = (uint16_t)i;
+		sg->len = (uint16_t)(j - i);
+		if (s[i] == ':') {
+			if (j - i < 2)
+				return -EINVAL;
+			for (size_t k = i + 1; k < j; k++)
+				if (!is_alpha(s[k]) && !is_digit(s[k]) && s[k] != '_')
+					return -EINVAL;
+			sg->kind = SEG_PARAM;
+		} else if (j - i == 1 && s[i] == '*') {
+			sg->kind = SEG_STAR;
+		} else {
+			for (size_t k = i; k < j; k++)
+				if (!is_lit_char(s[k]))
+					return -EINVAL;
+			sg->kind = SEG_LIT;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+int route_patterns__add(struct route_patterns *rp, const char *pattern)
+{
+	struct pattern pt;
+	int err;
+
+	if (!rp || !pattern)
+		return -EINVAL;
+	err = parse_pattern(pattern, &pt);
+	if (err)
+		return err;
+	if (rp->n == ROUTE_MAX_PATTERNS)
+		return -ENOSPC;
+	if (rp->n == rp->cap) {
+		uint32_t cap = rp->cap ? rp->cap * 2 : 16;
+		struct pattern *v = realloc(rp->v, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		rp->v = v;
+		rp->cap = cap;
+	}
+	rp->v[rp->n++] = pt;
+	return 0;
+}
+
+int route_patterns__load(struct route_patterns *rp, const char *file, int *bad_line)
+{
+	char line[1024];
+	int lineno = 0, err = 0;
+	FILE *f;
+
+	if (bad_line)
+		*bad_line = 0;
+	f = fopen(file, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		char *s = line;
+
+		lineno++;
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f)) {
+			err = -EINVAL;	/* longer than any pattern can be */
+			break;
+		}
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+				 line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == 0 || *s == '#')
+			continue;
+		err = route_patterns__add(rp, s);
+		if (err)
+			break;
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	if (err && bad_line)
+		*bad_line = lineno;
+	fclose(f);
+	return err;
+}
+
+struct pathseg {
+	size_t off;
+	size_t len;
+};
+
+/* Splits into at most max segments; returns the count, max + 1 if more. */
+static size_t split_path(const char *p, size_t len, struct pathseg *sg, size_t max)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		size_t j;
+
+		if (p[i] == '/') {
+			i++;
+			continue;
+		}
+		j = i;
+		while (j < len && p[j] != '/')
+			j++;
+		if (n == max)
+			return max + 1;
+		sg[n].off = i;
+		sg[n].len = j - i;
+		n++;
+		i = j;
+	}
+	return n;
+}
+
+static bool pattern_matches(const struct pattern *pt, const char *p, const struct pathseg *sg,
+			    size_t nps)
+{
+	for (uint32_t k = 0; k < pt->nseg; k++) {
+		const struct pseg *ps = &pt->seg[k];
+
+		if (ps->kind == SEG_STAR)
+			return true;
+		if (k >= nps || k >= ROUTE_MAX_SEGMENTS)
+			return false;
+		if (ps->kind == SEG_LIT &&
+		    (ps->len != sg[k].len || strncasecmp(pt->text + ps->off, p + sg[k].off, ps->len)))
+			return false;
+	}
+	return nps == pt->nseg;
+}
+
+const char *route_patterns__match(const struct route_patterns *rp, const char *path, size_t len)
+{
+	struct pathseg sg[ROUTE_MAX_SEGMENTS + 1];
+	size_t nps;
+
+	if (!rp || !rp->n || !path)
+		return NULL;
+	len = path_len(path, len);
+	if (len == 0 || path[0] != '/')
+		return NULL;
+	nps = split_path(path, len, sg, ROUTE_MAX_SEGMENTS);
+	for (uint32_t i = 0; i < rp->n; i++)
+		if (pattern_matches(&rp->v[i], path, sg, nps))
+			return rp->v[i].text;
+	return NULL;
+}
+
+int route_template(const struct route_patterns *rp, const char *path, size_t len, char *out,
+		   size_t out_size)
+{
+	const char *m;
+	size_t n;
+
+	if (out_size < ROUTE_BUF_SIZE)
+		return -ENOSPC;
+	m = route_patterns__match(rp, path, len);
+	if (!m)
+		return route_normalize(path, len, out, out_size);
+	n = strlen(m);
+	memcpy(out, m, n + 1);
+	return (int)n;
+}
+
+/* ---- distinct routes per service ---- */
+
+struct route_set {
+	char **slot;		/* open addressing, linear probing; NULL = empty */
+	uint32_t nslots;	/* power of two, >= 2 * max */
+	uint32_t count;
+	uint32_t max;
+	uint64_t folded;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+struct route_set *route_set__new(uint32_t max_routes)
+{
+	struct route_set *rs;
+	uint32_t n = 16;
+
+	if (max_routes == 0)
+		max_routes = ROUTE_MAX_ROUTES_DEFAULT;
+	if (max_routes > (1u << 20)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (n < 2 * max_routes)
+		n *= 2;
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return NULL;
+	rs->slot = calloc(n, sizeof(*rs->slot));
+	if (!rs->slot) {
+		free(rs);
+		return NULL;
+	}
+	rs->nslots = n;
+	rs->max = max_routes;
+	return rs;
+}
+
+void route_set__free(struct route_set *rs)
+{
+	if (!rs)
+		return;
+	for (uint32_t i = 0; i < rs->nslots; i++)
+		free(rs->slot[i]);
+	free(rs->slot);
+	free(rs);
+}
+
+const char *route_set__intern(struct route_set *rs, const char *tmpl)
+{
+	uint32_t i = (uint32_t)hash_str(tmpl) & (rs->nslots - 1);
+
+	/* the table is at most half full, so the probe ends at an empty slot */
+	while (rs->slot[i]) {
+		if (strcmp(rs->slot[i], tmpl) == 0)
+			return rs->slot[i];
+		i = (i + 1) & (rs->nslots - 1);
+	}
+	if (rs->count >= rs->max) {
+		rs->folded++;
+		return ROUTE_OTHER;
+	}
+	rs->slot[i] = strdup(tmpl);
+	if (!rs->slot[i]) {
+		rs->folded++;
+		return ROUTE_OTHER;
+	}
+	rs->count++;
+	return rs->slot[i];
+}
+
+uint32_t route_set__count(const struct route_set *rs)
+{
+	return rs->count;
+}
+
+uint64_t route_set__folded(const struct route_set *rs)
+{
+	return rs->folded;
+}
