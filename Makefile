@@ -35,7 +35,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
 	-lelf -lz -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX_H)) -Iinclude -Ibpf \
-	-Wall -Werror -Wno-unused-function -Wno-compare-distinct-pointer-types
+	-Wall -Werror -Wno-unused-function -Wno-compare-distinct-pointer-types $(BPF_EXTRA)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Pure modules: no libbpf, no kernel; unit tests and fuzzers link only these.

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * capture.bpf.h - what happens on a syscall of a target process, whichever
- * tracepoint flavour fired.
+ * capture.bpf.h - what happens when a syscall of a target process returns,
+ * whichever tracepoint flavour fired.
  *
- *   sys_enter: filter (target? TCP fd?) -> stash the arguments by thread
- *   sys_exit:  take the stash -> new connection / data event / nothing
+ * Everything is done at sys_exit: the arguments are still in the task's saved
+ * user registers, the result is known, and the data is in the buffer. One
+ * program run per syscall instead of two, and no enter->exit stash, because
+ * on this class of host each helper call costs tens of nanoseconds.
  *
  * The tricky part is the copy budget. Per connection, each time the direction
  * changes (request read -> response written -> next request read ...) the next
@@ -23,6 +25,13 @@ const volatile __u32 cap_head = SBA_CAP_HEAD_DEFAULT;
 const volatile __u32 cap_body = SBA_CAP_BODY_DEFAULT;
 /* Force a reader wakeup once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 2 << 20;
+
+/* A syscall as seen at its exit. */
+struct sys_call {
+	__u64 a0, a1, a2;	/* first three arguments */
+	long ret;
+	__u8 sys;		/* enum sba_sys */
+};
 
 static __always_inline bool sys_is_in(__u8 sys)
 {
@@ -129,47 +138,6 @@ static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
 	bpf_map_delete_elem(&conns, &key);
 }
 
-/* Keeps the syscall's arguments on the task until its sys_exit. */
-static __always_inline void stash(int sys, __u64 gen, __u64 a0, __u64 a1, __u64 a2)
-{
-	struct inflight *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-						  BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (!a) {
-		count_drop(SBA_DROP_INFLIGHT_MAP_FULL);
-		return;
-	}
-	a->ts_enter = bpf_ktime_get_ns();
-	a->fd = (int)a0;
-	a->buf = a1;
-	a->len = a2;	/* sendfile(out_fd, in_fd, offset, count): buf unused */
-	a->gen = gen;
-	a->sys = sys;
-}
-
-/* sys_enter of a target: close/dup forget the fd, everything else is stashed;
- * whether the fd is a TCP socket is decided once, at sys_exit. */
-static __always_inline int on_enter(int sys, __u64 pid_tgid, struct sba_target *t, __u64 a0,
-				    __u64 a1, __u64 a2)
-{
-	__u32 tgid = pid_tgid >> 32;
-
-	switch (sys) {
-	case SBA_SYS_CLOSE:
-		conn_close(t, tgid, (int)a0);
-		return 0;
-	case SBA_SYS_DUP2:
-	case SBA_SYS_DUP3:
-		/* newfd is closed and replaced by a copy of oldfd. */
-		if ((int)a0 != (int)a1)
-			conn_close(t, tgid, (int)a1);
-		return 0;
-	default:
-		stash(sys, t->gen, a0, a1, a2);
-		return 0;
-	}
-}
-
 static __always_inline struct scratch *scratch_get(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -186,46 +154,73 @@ struct iov_walk {
 	__u8 fault;
 };
 
-static long iov_step(__u32 i, void *ctx)
+/* Copies one iovec's share into scratch; false when done or on a fault. */
+static __always_inline bool iov_copy_one(struct iov_walk *w, struct scratch *s,
+					 const struct iovec *v)
 {
-	struct iov_walk *w = ctx;
-	struct iovec v;
-	struct scratch *s;
 	__u64 off, n;
 
-	if (w->off >= w->want || i >= w->iovcnt)
-		return 1;
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + (__u64)i * sizeof(v)))) {
-		w->fault = 1;
-		return 1;
-	}
-	s = scratch_get();
-	if (!s)
-		return 1;
+	if (w->off >= w->want)
+		return false;
 	n = w->want - w->off;
-	if (v.iov_len < n)
-		n = v.iov_len;
+	if (v->iov_len < n)
+		n = v->iov_len;
 	off = w->off & (SBA_CAP_MAX - 1);	/* off < want <= SBA_CAP_MAX: no-op */
 	/* n <= want - off already; the clamp and barrier are for the verifier,
 	 * which must see the clamped register reach the helper call. */
 	if (n > SBA_CAP_MAX)
 		n = SBA_CAP_MAX;
 	barrier_var(n);
-	if (n && bpf_probe_read_user(&s->data[off], n, v.iov_base)) {
+	if (n && bpf_probe_read_user(&s->data[off], n, v->iov_base)) {
+		w->fault = 1;
+		return false;
+	}
+	w->off += n;
+	return true;
+}
+
+/* Iovecs read with one user copy; each user copy costs ~100 ns on a
+ * mitigated host whatever its size, so batching them matters. */
+#define IOV_BATCH 8
+
+/* bpf_loop callback for iovecs past the first IOV_BATCH: one at a time. */
+static long iov_step(__u32 i, void *ctx)
+{
+	struct iov_walk *w = ctx;
+	struct scratch *s = scratch_get();
+	struct iovec v;
+
+	__u64 idx = (__u64)i + IOV_BATCH;
+
+	if (!s || idx >= w->iovcnt)
+		return 1;
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + idx * sizeof(v)))) {
 		w->fault = 1;
 		return 1;
 	}
-	w->off += n;
-	return 0;
+	return iov_copy_one(w, s, &v) ? 0 : 1;
 }
 
 /* Copies up to want bytes spread over an iovec array; returns bytes copied. */
-static __always_inline __u32 copy_iov(__u64 iov, __u64 iovcnt, __u32 want, __u8 *flags)
+static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt, __u32 want,
+				      __u8 *flags)
 {
 	struct iov_walk w = { .iov = iov, .iovcnt = iovcnt, .want = want };
-	__u32 loops = iovcnt < SBA_IOV_MAX ? iovcnt : SBA_IOV_MAX;
+	struct iovec v[IOV_BATCH];
+	__u32 first = iovcnt < IOV_BATCH ? iovcnt : IOV_BATCH;
+	__u32 loops;
 
-	bpf_loop(loops, iov_step, &w, 0);
+	if (first && bpf_probe_read_user(v, first * sizeof(v[0]), (void *)iov)) {
+		*flags |= SBA_DATA_CUT_FAULT;
+		return 0;
+	}
+	for (int i = 0; i < IOV_BATCH; i++)
+		if (i >= first || !iov_copy_one(&w, s, &v[i]))
+			break;
+	if (!w.fault && w.off < want && iovcnt > IOV_BATCH) {
+		loops = iovcnt < SBA_IOV_MAX ? iovcnt : SBA_IOV_MAX;
+		bpf_loop(loops - IOV_BATCH, iov_step, &w, 0);
+	}
 	if (w.fault)
 		*flags |= SBA_DATA_CUT_FAULT;
 	else if (w.off < want && iovcnt > SBA_IOV_MAX)
@@ -233,10 +228,11 @@ static __always_inline __u32 copy_iov(__u64 iov, __u64 iovcnt, __u32 want, __u8 
 	return w.off;
 }
 
-static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 ret)
+static __always_inline void on_data(const struct sys_call *a, struct sba_target *t,
+				    __u64 pid_tgid)
 {
-	struct sba_conn_key key = { .tgid = pid_tgid >> 32, .fd = a->fd };
-	struct sba_target *t;
+	struct sba_conn_key key = { .tgid = pid_tgid >> 32, .fd = (int)a->a0 };
+	__u64 ret = a->ret;
 	struct sba_conn *c;
 	struct scratch *s;
 	struct sba_counters *cnt;
@@ -248,20 +244,17 @@ static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 re
 	__u32 want, got = 0;
 
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || c->proc_gen != a->gen) {
+	if (!c || c->proc_gen != t->gen) {
 		/* First syscall on this fd, or an entry left by a previous process
-		 * with this pid: classify the fd now (once). */
-		t = target_of(key.tgid);
-		if (!t)
-			return;
-		c = conn_start(t, key.tgid, (__u32)pid_tgid, a->fd, SBA_ROLE_UNKNOWN);
+		 * with this pid: classify the fd now, once. */
+		c = conn_start(t, key.tgid, (__u32)pid_tgid, key.fd, SBA_ROLE_UNKNOWN);
 		if (!c)
 			return;
 	} else if (c->kind != SBA_FD_TCP) {
 		return;
 	}
-	if (!c->announced && fd_to_tcp_sock(a->fd, &sk) == SOCK_KIND_TCP)
-		conn_announce(c, sk, key.tgid, (__u32)pid_tgid, a->fd);
+	if (!c->announced && fd_to_tcp_sock(key.fd, &sk) == SOCK_KIND_TCP)
+		conn_announce(c, sk, key.tgid, (__u32)pid_tgid, key.fd);
 	if (c->last_dir != dir) {
 		c->last_dir = dir;
 		c->run_bytes = 0;
@@ -284,21 +277,21 @@ static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 re
 		if (want > SBA_CAP_MAX)
 			want = SBA_CAP_MAX;
 		barrier_var(want);
-		if (bpf_probe_read_user(s->data, want, (void *)a->buf))
+		if (bpf_probe_read_user(s->data, want, (void *)a->a1))
 			flags |= SBA_DATA_CUT_FAULT;
 		else
 			got = want;
 		break;
 	case SBA_SYS_READV:
 	case SBA_SYS_WRITEV:
-		got = copy_iov(a->buf, a->len, want, &flags);
+		got = copy_iov(s, a->a1, a->a2, want, &flags);
 		break;
 	case SBA_SYS_RECVMSG:
 	case SBA_SYS_SENDMSG:
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->buf))
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->a1))
 			flags |= SBA_DATA_CUT_FAULT;
 		else
-			got = copy_iov((__u64)msg.msg_iov, msg.msg_iovlen, want, &flags);
+			got = copy_iov(s, (__u64)msg.msg_iov, msg.msg_iovlen, want, &flags);
 		break;
 	default: /* sendfile */
 		flags |= SBA_DATA_NO_PAYLOAD;
@@ -319,11 +312,10 @@ static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 re
 	s->ev.hdr.tgid = key.tgid;
 	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
 	s->ev.conn_id = c->conn_id;
-	s->ev.ts_enter_ns = a->ts_enter;
 	s->ev.bytes = ret;
 	s->ev.gap_bytes = c->lost_bytes;
 	s->ev.tid = (__u32)pid_tgid;
-	s->ev.fd = a->fd;
+	s->ev.fd = key.fd;
 	s->ev.cap_len = got;
 	s->ev.dir = dir;
 	s->ev.sys = a->sys;
@@ -348,35 +340,34 @@ static __always_inline void on_data(struct inflight *a, __u64 pid_tgid, __u64 re
 	}
 }
 
-static __always_inline int on_exit(__u64 pid_tgid, long ret)
+/* The one entry point: a syscall of target t returned. */
+static __always_inline int on_exit(const struct sys_call *a, struct sba_target *t, __u64 pid_tgid)
 {
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	struct inflight *p, a;
-	struct sba_target *t;
 
-	/* A task without storage never had a syscall stashed: the common case
-	 * for every process that is not a target, and cheap. */
-	p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (!p || !p->sys)
-		return 0;
-	a = *p;
-	p->sys = 0;
-
-	switch (a.sys) {
+	switch (a->sys) {
 	case SBA_SYS_ACCEPT:
 	case SBA_SYS_ACCEPT4:
-		t = target_of(tgid);
-		if (t && ret >= 0)
-			conn_start(t, tgid, tid, (int)ret, SBA_ROLE_SERVER);
+		if (a->ret >= 0)
+			conn_start(t, tgid, tid, (int)a->ret, SBA_ROLE_SERVER);
 		break;
 	case SBA_SYS_CONNECT:
-		t = target_of(tgid);
-		if (t && (ret == 0 || ret == -SBA_EINPROGRESS))
-			conn_start(t, tgid, tid, a.fd, SBA_ROLE_CLIENT);
+		if (a->ret == 0 || a->ret == -SBA_EINPROGRESS)
+			conn_start(t, tgid, tid, (int)a->a0, SBA_ROLE_CLIENT);
+		break;
+	case SBA_SYS_CLOSE:
+		if (a->ret == 0)
+			conn_close(t, tgid, (int)a->a0);
+		break;
+	case SBA_SYS_DUP2:
+	case SBA_SYS_DUP3:
+		/* newfd was closed and now is a copy of oldfd. */
+		if (a->ret >= 0 && a->a0 != a->a1)
+			conn_close(t, tgid, (int)a->a1);
 		break;
 	default:
-		if (ret > 0)
-			on_data(&a, pid_tgid, ret);
+		if (a->ret > 0)
+			on_data(a, t, pid_tgid);
 		break;
 	}
 	return 0;

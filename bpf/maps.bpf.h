@@ -30,26 +30,6 @@ struct {
 	__type(value, struct sba_conn);
 } conns SEC(".maps");
 
-/* Arguments of a syscall in progress, from sys_enter to sys_exit, stored on
- * the task itself: no hash update and delete on every syscall, and the
- * kernel frees it when the thread exits. sys == 0 means nothing in flight. */
-struct inflight {
-	__u64 ts_enter;
-	__u64 gen;	/* targets[tgid].gen at sys_enter */
-	__u64 buf;	/* buffer, iovec array or msghdr, by sys */
-	__u64 len;	/* length or iovec count */
-	__s32 fd;
-	__u8 sys;	/* enum sba_sys, 0 when idle */
-	__u8 __pad[3];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight);
-} inflight SEC(".maps");
-
 /* Per-CPU counters of drops and stats (struct sba_counters), summed by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -3,12 +3,11 @@
  * observer.bpf.c - every BPF program of sba-observer; each one is thin.
  *
  * Two flavours of syscall hooks carry the same logic (capture.bpf.h); the
- * loader autoloads one of them:
- *  - raw:  raw_tp/sys_enter + raw_tp/sys_exit, one dispatcher pair that sees
- *          every syscall of the host and turns down the rest with a switch on
- *          the syscall number and an array read;
- *  - tp:   one tp/syscalls/sys_{enter,exit}_<name> program per syscall, which
- *          fire only for those syscalls but pay the perf-event trampoline of
+ * loader autoloads one of them. Both hook only the exit of syscalls:
+ *  - raw:  raw_tp/sys_exit, one dispatcher that sees every syscall exit of
+ *          the host and turns down other processes with one map lookup;
+ *  - tp:   one tp/syscalls/sys_exit_<name> program per syscall, which fires
+ *          only for those syscalls but pays the perf-event trampoline of
  *          syscall tracepoints on every hit.
  * bench/ measures both; docs/ARCHITECTURE.md says which is the default and why.
  * Process lifecycle (exec, fork, exit) always uses raw tracepoints.
@@ -29,72 +28,74 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- raw flavour -------------------------------------------------------- */
 
-SEC("raw_tp/sys_enter")
-int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	int sys = sba_sys_of((long)ctx->args[1]);
-	struct sba_target *t;
-	struct pt_regs regs;
-	__u64 pid_tgid;
-
-	if (!sys)
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	t = target_of(pid_tgid >> 32);
-	if (!t)
-		return 0;
-	/* One read of the saved user registers instead of one per argument. */
-	if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)ctx->args[0]))
-		return 0;
-	return on_enter(sys, pid_tgid, t, PT_REGS_PARM1_SYSCALL(&regs),
-			PT_REGS_PARM2_SYSCALL(&regs), PT_REGS_PARM3_SYSCALL(&regs));
-}
-
+/* Every syscall exit on the host: filter by process, then by syscall number. */
 SEC("raw_tp/sys_exit")
 int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_exit(bpf_get_current_pid_tgid(), (long)ctx->args[1]);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sba_target *t = target_of(pid_tgid >> 32);
+	struct sys_call a;
+	struct sys_regs r;
+
+	if (!t)
+		return 0;
+	if (bpf_probe_read_kernel(&r, sizeof(r), (void *)ctx->args[0] + SYS_REGS_OFFSET))
+		return 0;
+	a.sys = sba_sys_of(SYS_REGS_NR(&r));
+	if (!a.sys)
+		return 0;
+	a.a0 = SYS_REGS_ARG0(&r);
+	a.a1 = SYS_REGS_ARG1(&r);
+	a.a2 = SYS_REGS_ARG2(&r);
+	a.ret = (long)ctx->args[1];
+	return on_exit(&a, t, pid_tgid);
 }
 
 /* ---- tp flavour --------------------------------------------------------- */
 
-#define TP_ENTER(name, SYS)                                                             \
-	SEC("tp/syscalls/sys_enter_" #name)                                             \
-	int handle_enter_##name(struct trace_event_raw_sys_enter *ctx)                  \
-	{                                                                               \
-		__u64 pid_tgid = bpf_get_current_pid_tgid();                            \
-		struct sba_target *t = target_of(pid_tgid >> 32);                       \
-                                                                                        \
-		if (!t)                                                                 \
-			return 0;                                                       \
-		return on_enter(SYS, pid_tgid, t, ctx->args[0], ctx->args[1],           \
-				ctx->args[2]);                                          \
-	}
+/* Only the hooked syscalls fire; the arguments come from the task's saved
+ * user registers, since sys_exit_* tracepoints carry only the result. */
+static __always_inline int tp_exit(__u8 sys, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sba_target *t = target_of(pid_tgid >> 32);
+	struct sys_call a = { .sys = sys, .ret = ret };
+	struct sys_regs r;
+	void *regs;
 
-#define TP_EXIT(name)                                                    \
+	if (!t)
+		return 0;
+	regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (bpf_probe_read_kernel(&r, sizeof(r), regs + SYS_REGS_OFFSET))
+		return 0;
+	a.a0 = SYS_REGS_ARG0(&r);
+	a.a1 = SYS_REGS_ARG1(&r);
+	a.a2 = SYS_REGS_ARG2(&r);
+	return on_exit(&a, t, pid_tgid);
+}
+
+#define TP_EXIT(name, SYS)                                               \
 	SEC("tp/syscalls/sys_exit_" #name)                               \
 	int handle_exit_##name(struct trace_event_raw_sys_exit *ctx)     \
 	{                                                                \
-		return on_exit(bpf_get_current_pid_tgid(), ctx->ret);    \
+		return tp_exit(SYS, ctx->ret);                           \
 	}
 
-#define TP_PAIR(name, SYS) TP_ENTER(name, SYS) TP_EXIT(name)
-
-TP_PAIR(read, SBA_SYS_READ)
-TP_PAIR(readv, SBA_SYS_READV)
-TP_PAIR(recvfrom, SBA_SYS_RECVFROM)
-TP_PAIR(recvmsg, SBA_SYS_RECVMSG)
-TP_PAIR(write, SBA_SYS_WRITE)
-TP_PAIR(writev, SBA_SYS_WRITEV)
-TP_PAIR(sendto, SBA_SYS_SENDTO)
-TP_PAIR(sendmsg, SBA_SYS_SENDMSG)
-TP_PAIR(sendfile64, SBA_SYS_SENDFILE)
-TP_PAIR(accept, SBA_SYS_ACCEPT)
-TP_PAIR(accept4, SBA_SYS_ACCEPT4)
-TP_PAIR(connect, SBA_SYS_CONNECT)
-TP_ENTER(close, SBA_SYS_CLOSE)
-TP_ENTER(dup2, SBA_SYS_DUP2)
-TP_ENTER(dup3, SBA_SYS_DUP3)
+TP_EXIT(read, SBA_SYS_READ)
+TP_EXIT(readv, SBA_SYS_READV)
+TP_EXIT(recvfrom, SBA_SYS_RECVFROM)
+TP_EXIT(recvmsg, SBA_SYS_RECVMSG)
+TP_EXIT(write, SBA_SYS_WRITE)
+TP_EXIT(writev, SBA_SYS_WRITEV)
+TP_EXIT(sendto, SBA_SYS_SENDTO)
+TP_EXIT(sendmsg, SBA_SYS_SENDMSG)
+TP_EXIT(sendfile64, SBA_SYS_SENDFILE)
+TP_EXIT(accept, SBA_SYS_ACCEPT)
+TP_EXIT(accept4, SBA_SYS_ACCEPT4)
+TP_EXIT(connect, SBA_SYS_CONNECT)
+TP_EXIT(close, SBA_SYS_CLOSE)
+TP_EXIT(dup2, SBA_SYS_DUP2)
+TP_EXIT(dup3, SBA_SYS_DUP3)
 
 /* ---- process lifecycle -------------------------------------------------- */
 

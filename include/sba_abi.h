@@ -153,9 +153,9 @@ struct sba_conn_ev {
  * a parser knows the stream has a hole and where it ends.
  */
 struct sba_data_ev {
-	struct sba_ev_hdr hdr;	/* ts_ns = syscall exit */
+	struct sba_ev_hdr hdr;	/* ts_ns = syscall exit: data read is there, data
+				 * written is queued (syscall entry is not hooked) */
 	__u64 conn_id;
-	__u64 ts_enter_ns;	/* syscall entry */
 	__u64 bytes;
 	__u64 gap_bytes;
 	__u32 tid;

@@ -88,10 +88,9 @@ static void trace_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *d
 	const char *cut = cut_name(ev->hdr.flags);
 
 	fprintf(f,
-		"{\"ev\":\"data\",\"ts\":%" PRIu64 ",\"ts_enter\":%" PRIu64
-		",\"tgid\":%u,\"tid\":%u,\"conn\":%" PRIu64 ",\"fd\":%d,\"dir\":\"%s\","
+		"{\"ev\":\"data\",\"ts\":%" PRIu64 ",\"tgid\":%u,\"tid\":%u,\"conn\":%" PRIu64 ",\"fd\":%d,\"dir\":\"%s\","
 		"\"sys\":\"%s\",\"bytes\":%" PRIu64 ",\"cap\":%u,\"gap\":%" PRIu64,
-		(uint64_t)ev->hdr.ts_ns, (uint64_t)ev->ts_enter_ns, ev->hdr.tgid, ev->tid,
+		(uint64_t)ev->hdr.ts_ns, ev->hdr.tgid, ev->tid,
 		(uint64_t)ev->conn_id, ev->fd, ev->dir == SBA_DIR_IN ? "in" : "out",
 		sba_sys_name(ev->sys), (uint64_t)ev->bytes, ev->cap_len, (uint64_t)ev->gap_bytes);
 	if (cut)
