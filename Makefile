@@ -63,7 +63,7 @@ help:
 	@echo 'make run        install missing dependencies, build, run the observer with --trace'
 	@echo 'make test       install missing dependencies, build, run every test suite'
 	@echo 'make unit       unit tests of the pure modules (ASan+UBSan, no root)'
-	@echo 'make fuzz       run every fuzzer for FUZZ_SECONDS (default 10) each'
+	@echo 'make fuzz       run every fuzzer for FUZZ_SECONDS (default 60) each'
 	@echo 'make bench      overhead benchmark (bench/README.md)'
 	@echo 'make vmlinux    regenerate $(VMLINUX_H) from /sys/kernel/btf/vmlinux'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX)/bin'
@@ -83,9 +83,7 @@ unit: $(UNIT_TESTS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh unit
 
 fuzz: $(FUZZERS)
-	$(Q)for f in $(FUZZERS); do echo "fuzz $$f"; $$f -max_total_time=$${FUZZ_SECONDS:-10} \
-		-print_final_stats=0 $(OUTPUT)/fuzz-corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) \
-		2>&1 | tail -n 2 || exit 1; done
+	$(Q)OUTPUT=$(OUTPUT) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/run.sh fuzz
 
 bench: all
 	$(Q)bench/run.sh

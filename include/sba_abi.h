@@ -23,7 +23,7 @@
  * masks offsets with SBA_CAP_MAX - 1 to keep the verifier convinced. */
 #define SBA_CAP_MAX		16384
 #define SBA_CAP_HEAD_DEFAULT	4096
-#define SBA_CAP_BODY_DEFAULT	256
+#define SBA_CAP_BODY_DEFAULT	1024
 /* iovecs walked for one readv/writev/recvmsg/sendmsg (IOV_MAX is 1024). */
 #define SBA_IOV_MAX		1024
 #define SBA_COMM_LEN		16

@@ -44,7 +44,7 @@ static const struct opt_doc opts[] = {
 	{ { "capture-head", required_argument, NULL, OPT_CAP_HEAD }, "BYTES",
 	  "bytes copied after each change of direction of a connection (default 4096)" },
 	{ { "capture-body", required_argument, NULL, OPT_CAP_BODY }, "BYTES",
-	  "bytes copied from each further syscall in the same direction (default 256)" },
+	  "bytes copied from each further syscall in the same direction (default 1024)" },
 	{ { "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, "BYTES",
 	  "size of the kernel->user ring buffer, a power of two (default 8388608)" },
 	{ { "poll-ms", required_argument, NULL, OPT_POLL_MS }, "MS",

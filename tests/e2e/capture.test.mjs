@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // capture.test.mjs - end-to-end tests of the capture layer (issue 2).
 //
-// For each hooks flavour (raw, tp) and each cap setting (default 4096/256,
+// For each hooks flavour (raw, tp) and each cap setting (default 4096/1024,
 // max 16384/16384) one observer runs while every scenario app does real TCP
 // traffic on 127.0.0.1 and records, per socket, every byte it sent and
 // received. Then each test compares the trace with those recordings, byte
@@ -30,7 +30,7 @@ import {
 const IS_ROOT = process.getuid && process.getuid() === 0;
 const HOOKS = (process.env.E2E_HOOKS || 'raw,tp').split(',');
 const CAPS = {
-	default: { head: 4096, body: 256, args: [] },
+	default: { head: 4096, body: 1024, args: [] },
 	max: { head: 16384, body: 16384, args: ['--capture-head', '16384', '--capture-body', '16384'] },
 };
 const CAP_NAMES = (process.env.E2E_CAPS || 'default,max').split(',');
