@@ -85,7 +85,7 @@ static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
-		pr_warn("--%s: '%s' is not a number between %llu and %llu\n", name, s,
+		pr_err("--%s: '%s' is not a number between %llu and %llu\n", name, s,
 			(unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
@@ -124,13 +124,13 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 			} else if (!strcmp(optarg, "tp")) {
 				cfg->hooks = SBA_HOOKS_TP;
 			} else {
-				pr_warn("--hooks: '%s' is neither raw nor tp\n", optarg);
+				pr_err("--hooks: '%s' is neither raw nor tp\n", optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_PID:
 			if (cfg->n_pids == SBA_MAX_PIDS) {
-				pr_warn("--pid: at most %d pids\n", SBA_MAX_PIDS);
+				pr_err("--pid: at most %d pids\n", SBA_MAX_PIDS);
 				return -EINVAL;
 			}
 			err = parse_u64("pid", optarg, 1, INT_MAX, &v);
@@ -138,7 +138,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 			break;
 		case OPT_EXE:
 			if (cfg->n_exe_paths == SBA_MAX_EXE_INODES) {
-				pr_warn("--exe: at most %d executables\n", SBA_MAX_EXE_INODES);
+				pr_err("--exe: at most %d executables\n", SBA_MAX_EXE_INODES);
 				return -EINVAL;
 			}
 			cfg->exe_paths[cfg->n_exe_paths++] = optarg;
@@ -146,7 +146,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 		case OPT_EXE_NAME:
 			if (cfg->n_exe_names == SBA_MAX_EXE_NAMES ||
 			    strlen(optarg) >= SBA_EXE_NAME_LEN || !*optarg) {
-				pr_warn("--exe-name: at most %d names of 1 to %d characters\n",
+				pr_err("--exe-name: at most %d names of 1 to %d characters\n",
 					SBA_MAX_EXE_NAMES, SBA_EXE_NAME_LEN - 1);
 				return -EINVAL;
 			}
@@ -164,7 +164,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 		case OPT_RINGBUF:
 			err = parse_u64("ringbuf-size", optarg, 1 << 16, 1ULL << 30, &v);
 			if (!err && (v & (v - 1))) {
-				pr_warn("--ringbuf-size: %s is not a power of two\n", optarg);
+				pr_err("--ringbuf-size: %s is not a power of two\n", optarg);
 				err = -EINVAL;
 			}
 			cfg->ringbuf_bytes = v;
@@ -194,7 +194,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 			return err;
 	}
 	if (optind < argc) {
-		pr_warn("unexpected argument '%s' (see --help)\n", argv[optind]);
+		pr_err("unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -EINVAL;
 	}
 	if (!cfg->n_pids && !cfg->n_exe_paths && !cfg->n_exe_names) {
@@ -202,7 +202,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 		cfg->exe_names[cfg->n_exe_names++] = "nodejs";
 	}
 	if (cfg->n_pids && (cfg->n_exe_paths || cfg->n_exe_names)) {
-		pr_warn("--pid cannot be combined with --exe or --exe-name\n");
+		pr_err("--pid cannot be combined with --exe or --exe-name\n");
 		return -EINVAL;
 	}
 	log_set_level(verbose >= 2 ? LOG_DEBUG + 1 : verbose ? LOG_DEBUG : LOG_INFO);

@@ -119,7 +119,7 @@ static int check_capabilities(void)
 		return 0;
 	if (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))
 		return 0;
-	pr_warn("missing capabilities: loading the probes needs CAP_BPF and CAP_PERFMON "
+	pr_err("missing capabilities: loading the probes needs CAP_BPF and CAP_PERFMON "
 		"(or CAP_SYS_ADMIN), and reading other processes needs CAP_SYS_PTRACE and "
 		"CAP_DAC_READ_SEARCH; run as root or grant them (docs/OPERATIONS.md)\n");
 	return -EPERM;
@@ -132,9 +132,9 @@ static int check_btf(const struct sba_config *cfg)
 	if (access(path, R_OK) == 0)
 		return 0;
 	if (cfg->btf_path)
-		pr_warn("cannot read BTF file %s: %s\n", path, strerror(errno));
+		pr_err("cannot read BTF file %s: %s\n", path, strerror(errno));
 	else
-		pr_warn("kernel BTF not found at %s: this kernel was built without "
+		pr_err("kernel BTF not found at %s: this kernel was built without "
 			"CONFIG_DEBUG_INFO_BTF; use a kernel with BTF, or pass --btf FILE with "
 			"this kernel's BTF (docs/OPERATIONS.md)\n",
 			BTF_VMLINUX);
@@ -156,7 +156,7 @@ static int ensure_tracefs(void)
 	if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL)) {
 		int err = -errno;
 
-		pr_warn("tracefs is not mounted and mounting it at %s failed: %s; mount it "
+		pr_err("tracefs is not mounted and mounting it at %s failed: %s; mount it "
 			"(mount -t tracefs tracefs %s) or use --hooks raw\n",
 			TRACEFS_DIR, strerror(-err), TRACEFS_DIR);
 		return err;
@@ -170,7 +170,7 @@ static int ensure_bpffs(const char *dir)
 {
 	if (strncmp(dir, BPFFS_DIR, strlen(BPFFS_DIR)) != 0) {
 		if (!is_fs(dir, BPF_FS_MAGIC)) {
-			pr_warn("--pin-maps %s: not on a bpf filesystem; use a directory under %s\n",
+			pr_err("--pin-maps %s: not on a bpf filesystem; use a directory under %s\n",
 				dir, BPFFS_DIR);
 			return -EINVAL;
 		}
@@ -180,7 +180,7 @@ static int ensure_bpffs(const char *dir)
 		if (mount("bpf", BPFFS_DIR, "bpf", 0, "mode=0700")) {
 			int err = -errno;
 
-			pr_warn("bpffs is not mounted and mounting it at %s failed: %s\n",
+			pr_err("bpffs is not mounted and mounting it at %s failed: %s\n",
 				BPFFS_DIR, strerror(-err));
 			return err;
 		}
@@ -189,7 +189,7 @@ static int ensure_bpffs(const char *dir)
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		int err = -errno;
 
-		pr_warn("--pin-maps: cannot create %s: %s\n", dir, strerror(-err));
+		pr_err("--pin-maps: cannot create %s: %s\n", dir, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -209,7 +209,7 @@ static int set_exe_targets(struct observer_bpf *skel, const struct sba_config *c
 		if (stat(cfg->exe_paths[i], &st)) {
 			int err = -errno;
 
-			pr_warn("--exe %s: %s\n", cfg->exe_paths[i], strerror(-err));
+			pr_err("--exe %s: %s\n", cfg->exe_paths[i], strerror(-err));
 			return err;
 		}
 		skel->rodata->targ_ino[i] = st.st_ino;
@@ -227,7 +227,7 @@ static int set_cgroup_target(struct observer_bpf *skel, const char *path)
 	int err = cgroup_resolve(path, &ref);
 
 	if (err) {
-		pr_warn("--cgroup %s: %s\n", path,
+		pr_err("--cgroup %s: %s\n", path,
 			err == -EINVAL ? "not a cgroup v2 directory" : strerror(-err));
 		return err;
 	}
@@ -312,7 +312,7 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 	l->skel = observer_bpf__open_opts(&open_opts);
 	if (!l->skel) {
 		err = -errno;
-		pr_warn("failed to open the BPF object: %s\n", strerror(-err));
+		pr_err("failed to open the BPF object: %s\n", strerror(-err));
 		print_log_tail(10);
 		return err;
 	}
@@ -327,19 +327,19 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 				if (bpf_program__autoload(p) && bpf_program__fd(p) < 0)
 					break;
 		}
-		pr_warn("failed to load the BPF programs: %s. The kernel said (last lines of the "
+		pr_err("failed to load the BPF programs: %s. The kernel said (last lines of the "
 			"libbpf and verifier log):\n",
 			strerror(-err));
 		print_log_tail(25);
 		if (err == -EPERM)
-			pr_warn("EPERM usually means missing capabilities (CAP_BPF, CAP_PERFMON) "
+			pr_err("EPERM usually means missing capabilities (CAP_BPF, CAP_PERFMON) "
 				"or a locked-down kernel\n");
 		goto out_stop;
 	}
 
 	err = observer_bpf__attach(l->skel);
 	if (err) {
-		pr_warn("failed to attach the BPF programs: %s. Last lines of the libbpf log:\n",
+		pr_err("failed to attach the BPF programs: %s. Last lines of the libbpf log:\n",
 			strerror(-err));
 		print_log_tail(10);
 		goto out_stop;
@@ -353,7 +353,7 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 		snprintf(path, sizeof(path), "%s/sba_counters", cfg->pin_dir);
 		err = bpf_map__pin(l->skel->maps.counters, path);
 		if (err) {
-			pr_warn("failed to pin the counters map at %s: %s\n", path,
+			pr_err("failed to pin the counters map at %s: %s\n", path,
 				strerror(-err));
 			goto out_stop;
 		}
@@ -362,7 +362,7 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), fn, ctx, NULL);
 	if (!l->rb) {
 		err = -errno;
-		pr_warn("failed to open the ring buffer: %s\n", strerror(-err));
+		pr_err("failed to open the ring buffer: %s\n", strerror(-err));
 		goto out_stop;
 	}
 	return 0;

@@ -22,10 +22,10 @@ enum log_level log_get_level(void)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "warning", "info", "debug" };
+	static const char *const names[] = { "error", "warning", "info", "debug" };
 	va_list ap;
 
-	if (level > current_level)
+	if (level > current_level || level > LOG_DEBUG)
 		return;
 	fprintf(stderr, "sba-observer: %s: ", names[level]);
 	va_start(ap, fmt);

@@ -99,12 +99,12 @@ int main(int argc, char **argv)
 		if (err == -EINTR) {
 			err = 0;
 		} else if (err < 0) {
-			pr_warn("reading the ring buffer failed: %s\n", strerror(-err));
+			pr_err("reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
 		}
 		err = ring_buffer__consume(l.rb);
 		if (err < 0 && err != -EINTR) {
-			pr_warn("reading the ring buffer failed: %s\n", strerror(-err));
+			pr_err("reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
 		}
 		err = 0;

@@ -74,7 +74,7 @@ int procscan_seed(struct loader *l, const struct sba_config *cfg)
 	if (cfg->cgroup_path) {
 		err = cgroup_resolve(cfg->cgroup_path, &cg);
 		if (err) {
-			pr_warn("--cgroup %s: %s\n", cfg->cgroup_path, strerror(-err));
+			pr_err("--cgroup %s: %s\n", cfg->cgroup_path, strerror(-err));
 			return err;
 		}
 	}
@@ -82,7 +82,7 @@ int procscan_seed(struct loader *l, const struct sba_config *cfg)
 
 	if (!d) {
 		err = -errno;
-		pr_warn("cannot read /proc: %s\n", strerror(-err));
+		pr_err("cannot read /proc: %s\n", strerror(-err));
 		return err;
 	}
 	while ((de = readdir(d))) {
