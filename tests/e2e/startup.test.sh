@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# How the observer starts, fails to start, and stops: each way of failing
+# gives one clear message and the documented exit code; tracefs and bpffs are
+# mounted when missing, and said so; a stopped observer can be restarted at
+# once. Needs root. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+OBS=${SBA_OBSERVER:-${OUTPUT:-build}/sba-observer}
+pass=0 fail=0 skip=0
+err=$(mktemp) out=$(mktemp)
+trap 'rm -f "$err" "$out"' EXIT
+
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; sed 's/^/     /' "$err" | tail -n 5; fail=$((fail + 1)); }
+skipped() { echo "skip $1: $2"; skip=$((skip + 1)); }
+
+# expect NAME RC PATTERN -- CMD...: CMD exits RC and stderr matches PATTERN.
+expect() {
+	local name=$1 rc=$2 pat=$3; shift 4
+	"$@" >"$out" 2>"$err" </dev/null
+	local got=$?
+	if [ "$got" -eq "$rc" ] && grep -qE "$pat" "$err"; then ok "$name"; else
+		echo "     exit $got, expected $rc; stderr should match: $pat"; bad "$name"; fi
+}
+
+# start_wait ARGS...: starts the observer in the background, waits for ready.
+start_wait() {
+	"$OBS" "$@" >"$out" 2>"$err" &
+	obs_pid=$!
+	for _ in $(seq 100); do
+		grep -q 'ready:' "$err" && return 0
+		kill -0 "$obs_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skip: needs root"; echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
+
+expect "unknown option: exit 2" 2 "unrecognized option|see --help" -- "$OBS" --no-such-option
+expect "bad number: exit 2, says the range" 2 "not a number between 0 and 16384" -- "$OBS" --capture-head 99999
+expect "bad hooks: exit 2" 2 "neither raw nor tp" -- "$OBS" --hooks fast
+expect "pid and exe together: exit 2" 2 "cannot be combined" -- "$OBS" --pid 1 --exe-name node
+expect "missing BTF file: exit 1, names it" 1 "error: cannot read BTF file /nonexistent/btf" -- "$OBS" --btf /nonexistent/btf
+expect "no capabilities: exit 1, says which" 1 "error: missing capabilities: .*CAP_BPF and CAP_PERFMON" -- \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$OBS"
+expect "not a cgroup2 dir: exit 1" 1 "not a cgroup v2 directory" -- "$OBS" --cgroup /tmp
+
+# tracefs: only --hooks tp needs it; mounted when missing.
+if mountpoint -q /sys/kernel/tracing && ! umount /sys/kernel/tracing 2>/dev/null; then
+	skipped "tracefs mounted when missing" "tracefs is in use by someone else"
+else
+	if start_wait --hooks tp && grep -q "mounted tracefs at /sys/kernel/tracing" "$err" &&
+		mountpoint -q /sys/kernel/tracing; then
+		ok "tracefs mounted when missing, and said so"
+	else
+		bad "tracefs mounted when missing, and said so"
+	fi
+	kill -INT "$obs_pid" 2>/dev/null; wait "$obs_pid" 2>/dev/null
+fi
+
+# bpffs: --pin-maps needs it; mounted when missing; the pin is removed at exit.
+if mountpoint -q /sys/fs/bpf && ! umount /sys/fs/bpf 2>/dev/null; then
+	skipped "bpffs mounted when missing" "bpffs is in use by someone else"
+else
+	if start_wait --pin-maps /sys/fs/bpf/sba-test && grep -q "mounted bpffs at /sys/fs/bpf" "$err" &&
+		[ -e /sys/fs/bpf/sba-test/sba_counters ]; then
+		kill -INT "$obs_pid"; wait "$obs_pid"
+		if [ ! -e /sys/fs/bpf/sba-test/sba_counters ]; then ok "bpffs mounted when missing, pin removed at exit"
+		else bad "bpffs mounted when missing, pin removed at exit"; fi
+	else
+		kill -INT "$obs_pid" 2>/dev/null; wait "$obs_pid" 2>/dev/null
+		bad "bpffs mounted when missing, pin removed at exit"
+	fi
+	rmdir /sys/fs/bpf/sba-test 2>/dev/null
+fi
+
+# SIGTERM detaches everything: exit 0, none of the programs it loaded is left
+# (ids seen only while it ran), and a new observer starts at once.
+prog_ids() { bpftool prog show 2>/dev/null | sed -nE 's/^([0-9]+): .* name handle_.*/\1/p' | sort; }
+for flavour in raw tp; do
+	before=$(prog_ids)
+	if start_wait --hooks "$flavour"; then
+		ours=$(comm -13 <(echo "$before") <(prog_ids))
+		kill -TERM "$obs_pid"; wait "$obs_pid"; rc=$?
+		# The kernel frees programs after an RCU grace period: allow 3 s.
+		for _ in $(seq 30); do
+			left=$(comm -12 <(echo "$ours") <(prog_ids) | wc -l)
+			[ "$left" -eq 0 ] && break
+			sleep 0.1
+		done
+		if [ "$rc" -eq 0 ] && [ -n "$ours" ] && [ "$left" -eq 0 ] && start_wait --hooks "$flavour"; then
+			ok "SIGTERM detaches all ($flavour) and a restart works at once"
+		else
+			echo "     exit $rc, $(echo "$ours" | wc -w) programs loaded, $left left after exit"
+			bad "SIGTERM detaches all ($flavour) and a restart works at once"
+		fi
+		kill -INT "$obs_pid" 2>/dev/null; wait "$obs_pid" 2>/dev/null
+	else
+		bad "SIGTERM detaches all ($flavour): did not start"
+	fi
+done
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
