@@ -70,7 +70,8 @@ struct httpconn_stats {
 	uint64_t streaming;		/* exchanges ended at a text/event-stream head */
 	uint64_t approx_ends;		/* exchanges with HTTPCONN_X_APPROX_END */
 	uint64_t unpaired_responses;	/* final responses with no request to pair with */
-	uint64_t unanswered_requests;	/* requests dropped without a response */
+	uint64_t unanswered_requests;	/* requests dropped without a response; after close,
+					 * requests == exchanges + unanswered_requests */
 	uint64_t pipeline_overflows;	/* more than max_pending requests pending */
 	uint64_t sync_losses;		/* a message boundary fell into unseen bytes */
 	uint64_t truncated_heads;	/* heads cut by the capture length */

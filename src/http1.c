@@ -581,6 +581,10 @@ static enum http1_err apply_header(struct http1 *p)
 
 	while (n > 0 && is_ows(v[n - 1]))
 		n--;
+	/* no controls but HTAB in a value we keep (RFC 9110 5.5; llhttp agrees) */
+	for (uint32_t i = 0; i < n; i++)
+		if (((uint8_t)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+			return HTTP1_ERR_HEADER;
 	/* a value longer than val[] keeps its full length for the tenant check */
 	total = p->val_total > p->val_len ? p->val_total - p->val_trail : n;
 

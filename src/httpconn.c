@@ -204,6 +204,7 @@ static void q_push(struct httpconn *c, const struct http1_head *h)
 
 	if (c->q_len == c->q_cap && q_grow(c) != 0) {
 		overflow(c);
+		c->st->unanswered_requests++;	/* this one is dropped too */
 		return;
 	}
 	e = &c->q[(c->q_head + c->q_len) % c->q_cap];

@@ -33,8 +33,10 @@ struct head_case {
 	const char *tenant;	/* NULL: header absent */
 	const char *rid;
 	const char *tp;
+	size_t len;		/* 0: strlen(in) */
 };
 
+#define BIN(s) .in = s, .len = sizeof(s) - 1	/* input with a NUL inside */
 #define REQ HTTP1_REQUEST
 #define RESP HTTP1_RESPONSE
 #define M(x) HTTP1_METHOD_##x
@@ -93,6 +95,11 @@ static const struct head_case head_cases[] = {
 	{ .why = "obs-fold", .kind = REQ, .in = "GET / HTTP/1.1\r\nA: b\r\n  c\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(HEADER) },
 	{ .why = "empty header name", .kind = REQ, .in = "GET / HTTP/1.1\r\n: b\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(HEADER) },
 	{ .why = "header without colon", .kind = REQ, .in = "GET / HTTP/1.1\r\nHost a\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(HEADER) },
+	{ .why = "NUL in a kept header value", .kind = REQ, BIN("GET / HTTP/1.1\r\ntraceparent: 00\x00-ab\r\n\r\n"), .ret = HTTP1_MALFORMED, .err = E(HEADER) },
+	{ .why = "bare CR inside a kept header value", .kind = REQ, .in = "GET / HTTP/1.1\r\nx-request-id: a\rb\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(HEADER) },
+	{ .why = "control byte in a kept value", .kind = RESP, .in = "HTTP/1.1 200 OK\r\nContent-Type: text/\x01html\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(HEADER) },
+	{ .why = "HTAB inside a value is fine", .kind = REQ, .in = "GET / HTTP/1.1\r\nx-request-id: a\tb\r\n\r\n", .ret = ALL, .code = M(GET), .path = "/", .rid = "a\tb" },
+	{ .why = "underscore is not a dash in a known name", .kind = REQ, .in = "POST / HTTP/1.1\r\nContent_Length: 5\r\n\r\n", .ret = ALL, .code = M(POST), .path = "/" },
 	{ .why = "CR not followed by LF at head end", .kind = REQ, .in = "GET / HTTP/1.1\r\n\rX", .ret = HTTP1_MALFORMED, .err = E(HEADER) },
 	{ .why = "Content-Length not a number", .kind = REQ, .in = "POST / HTTP/1.1\r\nContent-Length: 5a\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(LENGTH) },
 	{ .why = "Content-Length negative", .kind = REQ, .in = "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", .ret = HTTP1_MALFORMED, .err = E(LENGTH) },
@@ -124,7 +131,7 @@ static void test_head_table(void)
 		const struct head_case *c = &head_cases[i];
 		struct http1_head h;
 		enum http1_err err;
-		size_t n = strlen(c->in);
+		size_t n = c->len ? c->len : strlen(c->in);
 		int want = c->ret == ALL ? (int)n : c->ret;
 		int r = http1_parse_head((const uint8_t *)c->in, n, c->kind, NULL, &h, &err);
 
