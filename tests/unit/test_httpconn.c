@@ -177,6 +177,10 @@ static const struct transcript transcripts[] = {
 	    { OUT, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" },
 	    { IN, GET("/x") }, { OUT, OK("ok") } },
 	  "HEAD /h 200 q20 r41|GET /x 200 q28 r40|", 0 },
+	{ "HEAD pipelined with GET: both responses in one write",
+	  { { IN, "HEAD /h HTTP/1.1\r\n\r\n" GET("/x") },
+	    { OUT, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" OK("ok") } },
+	  "HEAD /h 200 q20 r41|GET /x 200 q28 r40|", 0 },
 	{ "204 and 304 carry no body",
 	  { { IN, GET("/a") GET("/b") },
 	    { OUT, "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n"
@@ -428,6 +432,25 @@ static void test_large_upload_counted(void)
 	feeds(&t, OUT, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
 	conn_close(&t);
 	CHECK_EQ_STR(t.rec.log, "POST /up 413 q1048622 r53|");
+}
+
+/* A chunked upload whose size lines were not captured: the request's end is
+ * unknown, yet pairing holds and the next request resyncs. */
+static void test_uncaptured_chunked_upload(void)
+{
+	const char *h = "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4000\r\nabcd";
+	struct conn t;
+
+	conn_open(&t, SBA_ROLE_SERVER, 0, false);
+	feedx(&t, IN, h, strlen(h), 40000, 0);		/* sizes beyond the capture */
+	feedx(&t, IN, "efgh", 4, 30000, 0);
+	feeds(&t, OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	feeds(&t, IN, GET("/next"));
+	feeds(&t, OUT, OK("ok"));
+	conn_close(&t);
+	CHECK_EQ_STR(t.rec.log, "POST /up 201 q70000 r43|GET /next 200 q31 r40|");
+	CHECK_EQ_INT(t.stats.unpaired_responses, 0);
+	CHECK_EQ_INT(t.stats.unanswered_requests, 0);
 }
 
 /* ---- joining mid-stream, gaps, causality ---- */
@@ -708,6 +731,7 @@ int main(void)
 	RUN(test_sse_ends_at_head);
 	RUN(test_uncaptured_chunked_ends_at_next_request);
 	RUN(test_large_upload_counted);
+	RUN(test_uncaptured_chunked_upload);
 	RUN(test_role_inferred);
 	RUN(test_lost_response_not_mispaired);
 	RUN(test_lost_request_not_mispaired);
