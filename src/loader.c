@@ -421,37 +421,40 @@ int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen)
 				    BPF_NOEXIST);
 }
 
+/* Deletes key if it belongs to generation gen of tgid; reports TCP closes. */
+static int forget_one(struct bpf_map *map, const struct sba_conn_key *key, uint32_t tgid,
+		      uint64_t gen, void (*closed)(void *, uint32_t, uint64_t, int), void *ctx)
+{
+	struct sba_conn val;
+
+	if (key->tgid != tgid ||
+	    bpf_map__lookup_elem(map, key, sizeof(*key), &val, sizeof(val), 0) ||
+	    val.proc_gen != gen)
+		return 0;
+	if (val.kind == SBA_FD_TCP && closed)
+		closed(ctx, tgid, val.conn_id, key->fd);
+	bpf_map__delete_elem(map, key, sizeof(*key), 0);
+	return 1;
+}
+
 int loader__forget_process(struct loader *l, uint32_t tgid, uint64_t gen,
 			   void (*closed)(void *ctx, uint32_t tgid, uint64_t conn_id, int fd),
 			   void *ctx)
 {
 	struct bpf_map *map = l->skel->maps.conns;
 	struct sba_conn_key key, next, *prev = NULL;
-	struct sba_conn val;
 	int removed = 0;
 
-	/* Deleting the current key would restart the walk; delete one step late. */
+	/* Deleting the current key would restart the walk: decide on each key
+	 * only once its successor is known. */
 	while (!bpf_map__get_next_key(map, prev, &next, sizeof(next))) {
-		if (prev && prev->tgid == tgid) {
-			if (!bpf_map__lookup_elem(map, prev, sizeof(*prev), &val, sizeof(val), 0) &&
-			    val.proc_gen == gen) {
-				if (val.kind == SBA_FD_TCP && closed)
-					closed(ctx, tgid, val.conn_id, prev->fd);
-				bpf_map__delete_elem(map, prev, sizeof(*prev), 0);
-				removed++;
-			}
-		}
+		if (prev)
+			removed += forget_one(map, prev, tgid, gen, closed, ctx);
 		key = next;
 		prev = &key;
 	}
-	if (prev && prev->tgid == tgid &&
-	    !bpf_map__lookup_elem(map, prev, sizeof(*prev), &val, sizeof(val), 0) &&
-	    val.proc_gen == gen) {
-		if (val.kind == SBA_FD_TCP && closed)
-			closed(ctx, tgid, val.conn_id, prev->fd);
-		bpf_map__delete_elem(map, prev, sizeof(*prev), 0);
-		removed++;
-	}
+	if (prev)
+		removed += forget_one(map, prev, tgid, gen, closed, ctx);
 	return removed;
 }
 

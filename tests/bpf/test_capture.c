@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -479,6 +480,56 @@ static void test_ring_full_counted_as_gap(void)
 	stop();
 }
 
+/* A forked child is a target; when it exits holding a socket, its exit is
+ * reported and forgetting the process closes exactly that connection. */
+static uint64_t forgotten_conn;
+static int forgotten;
+
+static void on_forgotten(void *ctx, uint32_t tgid, uint64_t conn_id, int fd)
+{
+	forgotten_conn = conn_id;
+	forgotten++;
+}
+
+static void test_child_exit_forgets_its_conns(void)
+{
+	struct pair p;
+	pid_t child;
+	uint64_t child_conn = 0;
+	int n_exits;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p) == 0);
+	child = fork();
+	if (child == 0) {
+		/* The inherited client socket, first used here: joined, then leaked. */
+		if (write(p.client, "from-child", 10) != 10)
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(waitpid(child, NULL, 0) == child);
+	drain();
+	for (int i = 0; i < n_recs; i++)
+		if (recs[i].kind == SBA_EV_DATA && recs[i].bytes == 10 && recs[i].dir == SBA_DIR_OUT)
+			child_conn = recs[i].conn_id;
+	n_exits = evs.n_exits;
+	CHECK_EQ_INT(n_exits, 1);
+	CHECK(child_conn != 0);
+	forgotten = 0;
+	if (n_exits == 1) {
+		CHECK_EQ_INT(evs.exits[0].tgid, child);
+		CHECK_EQ_INT(loader__forget_process(&ldr, evs.exits[0].tgid, evs.exits[0].gen,
+						    on_forgotten, NULL),
+			     1);
+		CHECK_EQ_INT(forgotten, 1);
+		CHECK_EQ_INT(forgotten_conn, child_conn);
+	}
+	close_pair(&p);
+	stop();
+}
+
 /* The observer can be stopped and started again at once, many times. */
 static void test_restart(void)
 {
@@ -500,6 +551,7 @@ static void run_all(void)
 	RUN(test_fd_reuse_new_conn);
 	RUN(test_join_mid_stream);
 	RUN(test_ring_full_counted_as_gap);
+	RUN(test_child_exit_forgets_its_conns);
 	RUN(test_restart);
 }
 
