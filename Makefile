@@ -34,7 +34,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	  -Iinclude -I$(OUTPUT) -DSBA_VERSION='"$(VERSION)"'
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
 	-lelf -lz -lpthread
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX_H)) -Iinclude -Ibpf \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX_H)) -Iinclude -Ibpf \
 	-Wall -Werror -Wno-unused-function -Wno-compare-distinct-pointer-types $(BPF_EXTRA)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

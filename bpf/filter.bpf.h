@@ -57,8 +57,24 @@ static __always_inline __u64 next_id(void)
 	return ((__u64)(bpf_get_smp_processor_id() + 1) << 40) | (*seq & ((1ULL << 40) - 1));
 }
 
+/*
+ * A bit per possible tgid (PID_MAX_LIMIT is 4M on 64-bit): set for targets.
+ * The raw_tp flavour runs for every syscall on the host; reading one word of
+ * this array (inlined, no helper call) turns away the other processes before
+ * the hash lookup. A stale bit only costs that lookup: `targets` decides.
+ */
+#define TGID_BITS (1 << 22)
+__u64 target_bits[TGID_BITS / 64];
+
+static __always_inline bool maybe_target(__u32 tgid)
+{
+	return target_bits[(tgid >> 6) & (TGID_BITS / 64 - 1)] & (1ULL << (tgid & 63));
+}
+
 static __always_inline struct sba_target *target_of(__u32 tgid)
 {
+	if (!maybe_target(tgid))
+		return NULL;
 	return bpf_map_lookup_elem(&targets, &tgid);
 }
 
@@ -139,6 +155,7 @@ static __always_inline bool target_add(__u32 tgid, __u8 kind, __u32 ppid)
 		count_drop(SBA_DROP_TARGET_MAP_FULL);
 		return false;
 	}
+	__sync_fetch_and_or(&target_bits[(tgid >> 6) & (TGID_BITS / 64 - 1)], 1ULL << (tgid & 63));
 	emit_proc(kind, tgid, ppid, t.gen);
 	return true;
 }
@@ -151,6 +168,8 @@ static __always_inline void target_remove(__u32 tgid)
 		return;
 	emit_proc(SBA_EV_PROC_EXIT, tgid, 0, t->gen);
 	bpf_map_delete_elem(&targets, &tgid);
+	__sync_fetch_and_and(&target_bits[(tgid >> 6) & (TGID_BITS / 64 - 1)],
+			     ~(1ULL << (tgid & 63)));
 }
 
 #endif /* SBA_FILTER_BPF_H */

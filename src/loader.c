@@ -416,9 +416,16 @@ int loader__counters(struct loader *l, struct sba_counters *out)
 int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen)
 {
 	struct sba_target t = { .gen = gen };
+	int err = bpf_map__update_elem(l->skel->maps.targets, &tgid, sizeof(tgid), &t, sizeof(t),
+				       BPF_NOEXIST);
+	/* The kernel's own prefilter bit (filter.bpf.h); .bss is mapped here, and
+	 * the kernel sets other bits of the same word concurrently: atomic OR. */
+	__u64 *bits = l->skel->bss->target_bits;
+	size_t words = sizeof(l->skel->bss->target_bits) / sizeof(bits[0]);
 
-	return bpf_map__update_elem(l->skel->maps.targets, &tgid, sizeof(tgid), &t, sizeof(t),
-				    BPF_NOEXIST);
+	if (!err || err == -EEXIST)
+		__atomic_fetch_or(&bits[(tgid >> 6) % words], 1ULL << (tgid & 63), __ATOMIC_RELAXED);
+	return err;
 }
 
 /* Deletes key if it belongs to generation gen of tgid; reports TCP closes. */
