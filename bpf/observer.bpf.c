@@ -112,10 +112,12 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 	else
 		match = exe_matches((struct task_struct *)bpf_get_current_task()) &&
 			cgroup_matches();
-	if (match)
-		target_add(tgid, SBA_EV_PROC_EXEC, 0); /* new gen: CLOEXEC fds are gone */
-	else if (was_target)
+	/* The old image is gone: its generation ends here (userspace drops its
+	 * connections; sockets that survive exec are joined again if used). */
+	if (was_target)
 		target_remove(tgid);
+	if (match)
+		target_add(tgid, SBA_EV_PROC_EXEC, 0);
 	return 0;
 }
 
