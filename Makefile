@@ -32,17 +32,19 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	  -Iinclude -I$(OUTPUT) -DSBA_VERSION='"$(VERSION)"'
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
-	-lelf -lz -lpthread
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libmicrohttpd gnutls nettle 2>/dev/null || \
+	  echo -lbpf -lmicrohttpd -lgnutls -lnettle) -lelf -lz -lm -lpthread
+# What the pure modules link (expo: zlib, libm; auth: nettle: SHA-256, memeql_sec).
+PURE_LIBS := -lz -lnettle -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX_H)) -Iinclude -Ibpf \
 	-Wall -Werror -Wno-unused-function -Wno-compare-distinct-pointer-types $(BPF_EXTRA)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Pure modules: no libbpf, no kernel; unit tests and fuzzers link only these.
-PURE_SRCS := $(wildcard $(addprefix src/,json.c buf.c http1.c httpconn.c route.c tenant.c resp.c redisconn.c bullmq.c hist.c))
+PURE_SRCS := $(wildcard $(addprefix src/,json.c buf.c http1.c httpconn.c route.c tenant.c resp.c redisconn.c bullmq.c hist.c expo.c auth.c))
 # Everything else in src/ needs libbpf and the generated skeleton. The binary
 # links the pure modules it uses, listed in APP_PURE, not every pure module.
-APP_PURE := src/json.c
+APP_PURE := src/json.c src/buf.c src/expo.c src/auth.c
 APP_SRCS := $(filter-out $(PURE_SRCS),$(wildcard src/*.c)) $(APP_PURE)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -118,7 +120,7 @@ $(OUTPUT)/sba-observer: $(APP_OBJS)
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard include/*.h) tests/unit/check.h | $(OUTPUT)/unit
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(PURE_SRCS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(PURE_SRCS) $(PURE_LIBS) -o $@
 
 $(OUTPUT)/bpftest/%: tests/bpf/%.c $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS)) tests/unit/check.h | $(OUTPUT)/bpftest
 	$(call msg,CC-TEST,$@)
@@ -127,7 +129,7 @@ $(OUTPUT)/bpftest/%: tests/bpf/%.c $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS)
 FUZZ_CC ?= clang
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard include/*.h) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined $< $(PURE_SRCS) -o $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined $< $(PURE_SRCS) $(PURE_LIBS) -o $@
 
 install: $(OUTPUT)/sba-observer
 	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/sba-observer)
