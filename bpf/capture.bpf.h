@@ -47,19 +47,20 @@ static __always_inline __u64 rb_flags(void)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* Writes CONN_OPEN for c; on a full ring leaves c->announced 0 to retry later. */
-static __always_inline void conn_announce(struct sba_conn *c, struct sock *sk, __u32 tgid,
-					  __u32 tid, int fd)
+/* Writes a CONN_OPEN (with sk's addresses) or CONN_CLOSE (sk NULL) record
+ * for c. Returns false, counted, when the ring is full. */
+static __always_inline bool emit_conn(__u8 kind, const struct sba_conn *c, struct sock *sk,
+				      __u32 tgid, __u32 tid, int fd)
 {
 	struct sba_conn_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
 	if (!ev) {
 		count_drop(SBA_DROP_RINGBUF_FULL);
-		return;
+		return false;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->hdr.kind = SBA_EV_CONN_OPEN;
-	ev->hdr.flags = c->joined ? SBA_CONN_JOINED : 0;
+	ev->hdr.kind = kind;
+	ev->hdr.flags = kind == SBA_EV_CONN_OPEN && c->joined ? SBA_CONN_JOINED : 0;
 	ev->hdr.size = sizeof(*ev);
 	ev->hdr.tgid = tgid;
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
@@ -68,9 +69,19 @@ static __always_inline void conn_announce(struct sba_conn *c, struct sock *sk, _
 	ev->tid = tid;
 	ev->fd = fd;
 	ev->role = c->role;
-	read_sock_addrs(sk, ev);
+	if (sk)
+		read_sock_addrs(sk, ev);
 	bpf_ringbuf_submit(ev, rb_flags());
-	c->announced = 1;
+	return true;
+}
+
+/* CONN_OPEN for c; on a full ring c->announced stays 0 and the next
+ * syscall on the connection tries again. */
+static __always_inline void conn_announce(struct sba_conn *c, struct sock *sk, __u32 tgid,
+					  __u32 tid, int fd)
+{
+	if (emit_conn(SBA_EV_CONN_OPEN, c, sk, tgid, tid, fd))
+		c->announced = 1;
 }
 
 /* Starts tracking fd as a TCP connection (or remembers it is not one). */
@@ -112,28 +123,12 @@ static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
 {
 	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sba_conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct sba_conn_ev *ev;
 
 	if (!c)
 		return;
 	if (c->kind == SBA_FD_TCP && c->proc_gen == t->gen) {
 		count_stat(SBA_STAT_CONNS_CLOSED, 1);
-		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-		if (ev) {
-			__builtin_memset(ev, 0, sizeof(*ev));
-			ev->hdr.kind = SBA_EV_CONN_CLOSE;
-			ev->hdr.size = sizeof(*ev);
-			ev->hdr.tgid = tgid;
-			ev->hdr.ts_ns = bpf_ktime_get_ns();
-			ev->conn_id = c->conn_id;
-			ev->proc_gen = c->proc_gen;
-			ev->tid = (__u32)bpf_get_current_pid_tgid();
-			ev->fd = fd;
-			ev->role = c->role;
-			bpf_ringbuf_submit(ev, rb_flags());
-		} else {
-			count_drop(SBA_DROP_RINGBUF_FULL);
-		}
+		emit_conn(SBA_EV_CONN_CLOSE, c, NULL, tgid, (__u32)bpf_get_current_pid_tgid(), fd);
 	}
 	bpf_map_delete_elem(&conns, &key);
 }

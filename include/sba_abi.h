@@ -86,11 +86,9 @@ enum sba_sys {
 enum sba_drop {
 	SBA_DROP_RINGBUF_FULL = 0,	/* event not written: ring buffer full */
 	SBA_DROP_CONN_MAP_FULL = 1,	/* a TCP connection could not be tracked */
-	SBA_DROP_INFLIGHT_MAP_FULL = 2,	/* a syscall could not be paired enter->exit */
-	SBA_DROP_TARGET_MAP_FULL = 3,	/* a target process could not be tracked */
-	SBA_DROP_COPY_FAULT = 4,	/* payload bytes unreadable (page not resident) */
-	SBA_DROP_IOV_LIMIT = 5,		/* payload beyond SBA_IOV_MAX iovecs not copied */
-	SBA_DROP_SOCK_READ = 6,		/* fd -> socket walk failed on a kernel read */
+	SBA_DROP_TARGET_MAP_FULL = 2,	/* a target process could not be tracked */
+	SBA_DROP_COPY_FAULT = 3,	/* payload bytes unreadable (page not resident) */
+	SBA_DROP_IOV_LIMIT = 4,		/* payload beyond SBA_IOV_MAX iovecs not copied */
 	SBA_DROP__MAX,
 };
 

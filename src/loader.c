@@ -472,11 +472,9 @@ const char *sba_drop_name(int reason)
 	static const char *const names[SBA_DROP__MAX] = {
 		[SBA_DROP_RINGBUF_FULL] = "ringbuf_full",
 		[SBA_DROP_CONN_MAP_FULL] = "conn_map_full",
-		[SBA_DROP_INFLIGHT_MAP_FULL] = "inflight_map_full",
 		[SBA_DROP_TARGET_MAP_FULL] = "target_map_full",
 		[SBA_DROP_COPY_FAULT] = "copy_fault",
 		[SBA_DROP_IOV_LIMIT] = "iov_limit",
-		[SBA_DROP_SOCK_READ] = "sock_read",
 	};
 
 	return reason >= 0 && reason < SBA_DROP__MAX && names[reason] ? names[reason] : "unknown";
