@@ -101,6 +101,9 @@ int expo_family(struct expo *e, const char *name, enum expo_type type, const cha
 /* One series of the current family. labels may be NULL when n is 0. */
 void expo_counter(struct expo *e, const struct expo_label *labels, unsigned int n, uint64_t value);
 void expo_gauge(struct expo *e, const struct expo_label *labels, unsigned int n, double value);
+/* A counter whose value is not a whole number (CPU seconds). */
+void expo_counter_double(struct expo *e, const struct expo_label *labels, unsigned int n,
+			 double value);
 
 /* One histogram series, as the caller holds it. */
 struct expo_hist {

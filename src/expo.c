@@ -365,6 +365,15 @@ void expo_counter(struct expo *e, const struct expo_label *labels, unsigned int 
 	simple_sample(e, labels, n, EXPO_COUNTER, v, len);
 }
 
+void expo_counter_double(struct expo *e, const struct expo_label *labels, unsigned int n,
+			 double value)
+{
+	char v[32];
+	size_t len = expo_format_double(v, value);
+
+	simple_sample(e, labels, n, EXPO_COUNTER, v, len);
+}
+
 void expo_gauge(struct expo *e, const struct expo_label *labels, unsigned int n, double value)
 {
 	char v[32];
