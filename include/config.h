@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "httpd.h"
 #include "sba_abi.h"
 
 enum sba_hooks {
@@ -37,10 +38,12 @@ struct sba_config {
 	uint32_t max_targets;
 	const char *btf_path;
 	const char *pin_dir;
+	struct httpd_config http;	/* the metrics endpoint (--listen, --token-file, ...) */
 };
 
 /*
- * Fills cfg from argv. Returns 0 to run, 1 when the program should exit 0
+ * Fills cfg from argv and the environment (SBA_ADMIN_TOKEN, RATE_LIMIT_WINDOW,
+ * RATE_LIMIT_MAX; options win over the environment). Returns 0 to run, 1 when the program should exit 0
  * (--help, --version), -EINVAL after printing what is wrong.
  */
 int config_parse(struct sba_config *cfg, int argc, char **argv);

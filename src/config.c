@@ -16,7 +16,8 @@
 enum opt_id {
 	OPT_TRACE = 256, OPT_STATS, OPT_HOOKS, OPT_PID, OPT_EXE, OPT_EXE_NAME, OPT_CGROUP,
 	OPT_CAP_HEAD, OPT_CAP_BODY, OPT_RINGBUF, OPT_POLL_MS, OPT_MAX_CONNS, OPT_MAX_TARGETS,
-	OPT_BTF, OPT_PIN, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_BTF, OPT_PIN, OPT_LISTEN, OPT_TOKEN_FILE, OPT_TOKEN_OUT, OPT_RL_WINDOW, OPT_RL_MAX,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_NO_AUTH, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 };
 
 struct opt_doc {
@@ -57,6 +58,26 @@ static const struct opt_doc opts[] = {
 	  "kernel BTF to use when /sys/kernel/btf/vmlinux is missing" },
 	{ { "pin-maps", required_argument, NULL, OPT_PIN }, "DIR",
 	  "pin the counters map under DIR on bpffs (mounted if missing)" },
+	{ { "listen", required_argument, NULL, OPT_LISTEN }, "HOST:PORT",
+	  "metrics endpoint address, numeric ([::]:PORT for IPv6), or none"
+	  " (default " HTTPD_DEFAULT_LISTEN ")" },
+	{ { "token-file", required_argument, NULL, OPT_TOKEN_FILE }, "PATH",
+	  "admin token(s) for the endpoint, one per line, re-read when the file changes"
+	  " (else env SBA_ADMIN_TOKEN, else a generated token)" },
+	{ { "token-out", required_argument, NULL, OPT_TOKEN_OUT }, "PATH",
+	  "where a generated admin token is written, mode 0600"
+	  " (default " AUTH_DEFAULT_TOKEN_OUT ")" },
+	{ { "rate-limit-window", required_argument, NULL, OPT_RL_WINDOW }, "SEC",
+	  "window for counting failed token checks per client address"
+	  " (default 60; env RATE_LIMIT_WINDOW)" },
+	{ { "rate-limit-max", required_argument, NULL, OPT_RL_MAX }, "N",
+	  "failed token checks per window before 429 (default 10; env RATE_LIMIT_MAX)" },
+	{ { "tls-cert", required_argument, NULL, OPT_TLS_CERT }, "FILE",
+	  "serve HTTPS (TLS 1.2+) with this PEM certificate chain, re-read when it changes" },
+	{ { "tls-key", required_argument, NULL, OPT_TLS_KEY }, "FILE",
+	  "the PEM private key of --tls-cert" },
+	{ { "no-auth", no_argument, NULL, OPT_NO_AUTH }, NULL,
+	  "serve the endpoint without a token (refused unless --listen is a loopback address)" },
 	{ { "verbose", no_argument, NULL, OPT_VERBOSE }, NULL, "more messages (twice: libbpf's too)" },
 	{ { "help", no_argument, NULL, OPT_HELP }, NULL, "this text" },
 	{ { "version", no_argument, NULL, OPT_VERSION }, NULL, "print the version" },
@@ -93,6 +114,29 @@ static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max
 	return 0;
 }
 
+/* A number from the environment, checked like an option. Absent: 0, *out kept. */
+static int parse_env_u64(const char *env, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *s = getenv(env);
+	char *end;
+	unsigned long long v;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		pr_err("%s: '%s' is not a number between %llu and %llu\n", env, s,
+			(unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+#define RL_WINDOW_MAX 86400
+#define RL_MAX_MAX 1000000
+
 int config_parse(struct sba_config *cfg, int argc, char **argv)
 {
 	struct option long_opts[N_OPTS + 1];
@@ -107,6 +151,16 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	cfg->poll_ms = 10;
 	cfg->max_conns = 65536;
 	cfg->max_targets = 32768;
+	httpd_config_defaults(&cfg->http);
+	cfg->http.auth.env_token = getenv("SBA_ADMIN_TOKEN");
+	v = cfg->http.auth.rl_window_s;
+	if (parse_env_u64("RATE_LIMIT_WINDOW", 1, RL_WINDOW_MAX, &v))
+		return -EINVAL;
+	cfg->http.auth.rl_window_s = (uint32_t)v;
+	v = cfg->http.auth.rl_max;
+	if (parse_env_u64("RATE_LIMIT_MAX", 1, RL_MAX_MAX, &v))
+		return -EINVAL;
+	cfg->http.auth.rl_max = (uint32_t)v;
 
 	for (size_t i = 0; i < N_OPTS; i++)
 		long_opts[i] = opts[i].opt;
@@ -183,6 +237,31 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 			break;
 		case OPT_BTF: cfg->btf_path = optarg; break;
 		case OPT_PIN: cfg->pin_dir = optarg; break;
+		case OPT_LISTEN: {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+
+			if (strcmp(optarg, "none") && httpd_parse_listen(optarg, &ss, &sl)) {
+				pr_err("--listen: '%s' is not HOST:PORT with a numeric address (or "
+				       "none)\n", optarg);
+				return -EINVAL;
+			}
+			cfg->http.listen = optarg;
+			break;
+		}
+		case OPT_TOKEN_FILE: cfg->http.auth.token_file = optarg; break;
+		case OPT_TOKEN_OUT: cfg->http.auth.token_out = optarg; break;
+		case OPT_RL_WINDOW:
+			err = parse_u64("rate-limit-window", optarg, 1, RL_WINDOW_MAX, &v);
+			cfg->http.auth.rl_window_s = (uint32_t)v;
+			break;
+		case OPT_RL_MAX:
+			err = parse_u64("rate-limit-max", optarg, 1, RL_MAX_MAX, &v);
+			cfg->http.auth.rl_max = (uint32_t)v;
+			break;
+		case OPT_TLS_CERT: cfg->http.tls_cert = optarg; break;
+		case OPT_TLS_KEY: cfg->http.tls_key = optarg; break;
+		case OPT_NO_AUTH: cfg->http.no_auth = true; break;
 		case 'v':
 		case OPT_VERBOSE: verbose++; break;
 		case 'h':
@@ -204,6 +283,22 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	if (cfg->n_pids && (cfg->n_exe_paths || cfg->n_exe_names)) {
 		pr_err("--pid cannot be combined with --exe or --exe-name\n");
 		return -EINVAL;
+	}
+	if (!cfg->http.tls_cert != !cfg->http.tls_key) {
+		pr_err("--tls-cert and --tls-key go together\n");
+		return -EINVAL;
+	}
+	if (cfg->http.no_auth && !httpd_is_disabled(&cfg->http)) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (httpd_parse_listen(cfg->http.listen, &ss, &sl) ||
+		    !httpd_is_loopback((struct sockaddr *)&ss)) {
+			pr_err("--no-auth is refused on %s: without a token the endpoint may only "
+			       "listen on a loopback address (--listen 127.0.0.1:PORT)\n",
+			       cfg->http.listen);
+			return -EINVAL;
+		}
 	}
 	log_set_level(verbose >= 2 ? LOG_DEBUG + 1 : verbose ? LOG_DEBUG : LOG_INFO);
 	return 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * main.c - sba-observer: config -> loader -> drain loop -> clean exit.
+ * main.c - sba-observer: config -> loader -> metrics endpoint -> drain loop ->
+ * clean exit. The endpoint runs on its own thread and reads what the loop
+ * publishes after each drain (selfmetrics.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,9 +13,11 @@
 
 #include "config.h"
 #include "events.h"
+#include "httpd.h"
 #include "loader.h"
 #include "log.h"
 #include "procscan.h"
+#include "selfmetrics.h"
 #include "trace.h"
 
 static volatile sig_atomic_t exiting;
@@ -61,9 +65,39 @@ static void print_stats(struct loader *l, const struct events *ev)
 	trace_stats(stdout, &c, ev);
 }
 
+/* Starts the metrics endpoint; the env token is wiped once hashed. */
+static int start_exporter(struct sba_config *cfg, struct loader *l,
+			  struct selfmetrics_shared *shared, struct selfmetrics **sm,
+			  struct httpd **httpd)
+{
+	char *env_token = (char *)cfg->http.auth.env_token;
+	struct httpd_renderer r;
+	int err = 0;
+
+	*sm = selfmetrics__new(l, shared);
+	if (!*sm) {
+		err = -errno;
+		pr_err("cannot set up the metrics: %s\n", strerror(errno));
+		goto out;
+	}
+	r = (struct httpd_renderer){ selfmetrics__render, *sm };
+	*httpd = httpd__start(&cfg->http, shared, &r, 1);
+	if (!*httpd)
+		err = -errno ? -errno : -EINVAL;
+out:
+	/* the copy in the environment block would show in /proc/PID/environ */
+	if (env_token)
+		explicit_bzero(env_token, strlen(env_token));
+	cfg->http.auth.env_token = NULL;
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static struct events ev;
+	static struct selfmetrics_shared shared;
+	struct selfmetrics *sm = NULL;
+	struct httpd *httpd = NULL;
 	struct sba_config cfg;
 	struct loader l = {};
 	struct event_sink sink;
@@ -87,6 +121,13 @@ int main(int argc, char **argv)
 		err = targets;
 		goto out;
 	}
+	__atomic_store_n(&shared.attached, (uint32_t)l.n_attached, __ATOMIC_RELAXED);
+	selfmetrics_publish(&shared, &ev, selfmetrics_now_ns());
+	if (!httpd_is_disabled(&cfg.http)) {
+		err = start_exporter(&cfg, &l, &shared, &sm, &httpd);
+		if (err)
+			goto out;
+	}
 	pr_info("ready: %d programs attached (%s hooks), %d target processes running\n",
 		l.n_attached, cfg.hooks == SBA_HOOKS_RAW ? "raw" : "tp", targets);
 	if (cfg.trace)
@@ -109,6 +150,7 @@ int main(int argc, char **argv)
 		}
 		err = 0;
 		forget_exited(&l, &ev, &cfg);
+		selfmetrics_publish(&shared, &ev, selfmetrics_now_ns());
 		if (stats_requested) {
 			stats_requested = 0;
 			print_stats(&l, &ev);
@@ -122,6 +164,8 @@ int main(int argc, char **argv)
 		print_stats(&l, &ev);
 out:
 	fflush(stdout);
+	httpd__stop(httpd);
+	selfmetrics__free(sm);
 	loader__stop(&l);
 	pr_info("detached, exiting\n");
 	return err ? 1 : 0;
