@@ -11,11 +11,12 @@ need_cmds=(
 	"clang:clang" "llvm-strip:llvm" "bpftool:bpftool" "pkg-config:pkg-config"
 	"cc:gcc" "make:make" "git:git" "node:nodejs" "npm:npm" "curl:curl"
 	"redis-server:redis-server" "wrk:wrk" "prometheus:prometheus" "promtool:prometheus"
-	"setpriv:util-linux" "ip:iproute2" "jq:jq"
+	"setpriv:util-linux" "ip:iproute2" "jq:jq" "openssl:openssl"
 )
 need_files=(
 	"/usr/include/bpf/libbpf.h:libbpf-dev" "/usr/include/gelf.h:libelf-dev"
 	"/usr/include/zlib.h:zlib1g-dev" "/usr/include/microhttpd.h:libmicrohttpd-dev"
+	"/usr/include/gnutls/gnutls.h:libgnutls28-dev" "/usr/include/nettle/sha2.h:nettle-dev"
 )
 
 missing=()
