@@ -83,7 +83,7 @@ static int start_exporter(struct sba_config *cfg, struct loader *l,
 	r = (struct httpd_renderer){ selfmetrics__render, *sm };
 	*httpd = httpd__start(&cfg->http, shared, &r, 1);
 	if (!*httpd)
-		err = -errno ? -errno : -EINVAL;
+		err = errno ? -errno : -EINVAL;
 out:
 	/* the copy in the environment block would show in /proc/PID/environ */
 	if (env_token)
