@@ -147,8 +147,10 @@ struct sba_conn_ev {
  * SBA_EV_DATA: one syscall that moved bytes on a tracked TCP socket.
  * `bytes` is what the syscall returned: always exact. `cap_len` bytes of it
  * follow the struct (the first ones, in stream order). `gap_bytes` is the sum
- * of `bytes` of this connection's data events lost just before this one, so
- * a parser knows the stream has a hole and where it ends.
+ * of `bytes` of the data events lost in the same direction of this
+ * connection since its previous event in that direction, so a parser knows
+ * that stream has a hole and exactly how long it is; the other direction's
+ * stream is unaffected.
  */
 struct sba_data_ev {
 	struct sba_ev_hdr hdr;	/* ts_ns = syscall exit: data read is there, data
@@ -194,7 +196,8 @@ struct sba_conn {
 	__u64 conn_id;
 	__u64 proc_gen;		/* must equal targets[tgid].gen, else stale */
 	__u64 run_bytes;	/* bytes captured since the direction last changed */
-	__u64 lost_bytes;	/* bytes of lost data events, reported as the next gap */
+	__u64 lost[2];		/* bytes of lost data events, per direction (dir - 1),
+				 * reported as the gap of that direction's next event */
 	__u8 kind;		/* SBA_FD_* */
 	__u8 role;		/* enum sba_role */
 	__u8 last_dir;		/* enum sba_dir of the last data event */
