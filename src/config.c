@@ -32,7 +32,7 @@ static const struct opt_doc opts[] = {
 	{ { "stats", no_argument, NULL, OPT_STATS }, NULL,
 	  "print capture and drop counters as JSON on stdout at exit (and on SIGUSR1)" },
 	{ { "hooks", required_argument, NULL, OPT_HOOKS }, "raw|tp",
-	  "syscall tracepoint flavour (default raw; see docs/ARCHITECTURE.md)" },
+	  "syscall tracepoint flavour (default tp; see docs/ARCHITECTURE.md)" },
 	{ { "pid", required_argument, NULL, OPT_PID }, "PID",
 	  "target this process and the processes it forks (repeatable)" },
 	{ { "exe", required_argument, NULL, OPT_EXE }, "PATH",
@@ -144,7 +144,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	uint64_t v;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->hooks = SBA_HOOKS_RAW;
+	cfg->hooks = SBA_HOOKS_TP;
 	cfg->cap_head = SBA_CAP_HEAD_DEFAULT;
 	cfg->cap_body = SBA_CAP_BODY_DEFAULT;
 	cfg->ringbuf_bytes = 8 << 20;
