@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "httpd.h"
+#include "pipeline.h"
 #include "sba_abi.h"
 
 enum sba_hooks {
@@ -39,6 +40,7 @@ struct sba_config {
 	const char *btf_path;
 	const char *pin_dir;
 	struct httpd_config http;	/* the metrics endpoint (--listen, --token-file, ...) */
+	struct pipeline_config pipe;	/* routes, tenants, Redis ports, service names */
 };
 
 /*

@@ -38,6 +38,7 @@ enum expo_type {
 	EXPO_COUNTER = 0,
 	EXPO_GAUGE = 1,
 	EXPO_HISTOGRAM = 2,
+	EXPO_SUMMARY = 3,	/* quantile samples only (expo_quantile); no _sum/_count */
 };
 
 struct expo_label {
@@ -57,6 +58,7 @@ struct expo_exemplar {
 #define EXPO_NAME_MAX 128		/* longest family name, without suffixes */
 #define EXPO_MAX_BUCKETS 64		/* finite bucket bounds per histogram */
 #define EXPO_MAX_FAMILIES 512		/* families checked for duplicates */
+#define EXPO_MAX_LABELS 15		/* labels of one expo_quantile() sample, quantile aside */
 
 struct expo {
 	struct buf *out;
@@ -102,6 +104,10 @@ int expo_family(struct expo *e, const char *name, enum expo_type type, const cha
 void expo_counter(struct expo *e, const struct expo_label *labels, unsigned int n, uint64_t value);
 void expo_gauge(struct expo *e, const struct expo_label *labels, unsigned int n, double value);
 /* A counter whose value is not a whole number (CPU seconds). */
+/* One quantile sample of the current EXPO_SUMMARY family: labels plus
+ * quantile="q" (q written as given). */
+void expo_quantile(struct expo *e, const struct expo_label *labels, unsigned int n,
+		   const char *q, double value);
 void expo_counter_double(struct expo *e, const struct expo_label *labels, unsigned int n,
 			 double value);
 

@@ -12,12 +12,14 @@
 
 #include "config.h"
 #include "log.h"
+#include "tenant.h"
 
 enum opt_id {
 	OPT_TRACE = 256, OPT_STATS, OPT_HOOKS, OPT_PID, OPT_EXE, OPT_EXE_NAME, OPT_CGROUP,
 	OPT_CAP_HEAD, OPT_CAP_BODY, OPT_RINGBUF, OPT_POLL_MS, OPT_MAX_CONNS, OPT_MAX_TARGETS,
 	OPT_BTF, OPT_PIN, OPT_LISTEN, OPT_TOKEN_FILE, OPT_TOKEN_OUT, OPT_RL_WINDOW, OPT_RL_MAX,
-	OPT_TLS_CERT, OPT_TLS_KEY, OPT_NO_AUTH, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_NO_AUTH, OPT_ROUTES, OPT_TENANT_HEADER, OPT_MAX_TENANTS,
+	OPT_MAX_ROUTES, OPT_REDIS_PORT, OPT_SERVICE, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 };
 
 struct opt_doc {
@@ -78,6 +80,19 @@ static const struct opt_doc opts[] = {
 	  "the PEM private key of --tls-cert" },
 	{ { "no-auth", no_argument, NULL, OPT_NO_AUTH }, NULL,
 	  "serve the endpoint without a token (refused unless --listen is a loopback address)" },
+	{ { "routes", required_argument, NULL, OPT_ROUTES }, "FILE",
+	  "route templates, one Express-style pattern per line (/users/:id), tried before"
+	  " the id heuristic" },
+	{ { "tenant-header", required_argument, NULL, OPT_TENANT_HEADER }, "NAME",
+	  "request header that names the tenant (default x-tenant-id)" },
+	{ { "max-tenants", required_argument, NULL, OPT_MAX_TENANTS }, "N",
+	  "tenants with a label of their own, the busiest ones (default 50; the rest: other)" },
+	{ { "max-routes", required_argument, NULL, OPT_MAX_ROUTES }, "N",
+	  "route templates per service (default 100; the rest: other)" },
+	{ { "redis-port", required_argument, NULL, OPT_REDIS_PORT }, "PORT",
+	  "a Redis server port (repeatable, up to 8; default 6379)" },
+	{ { "service", required_argument, NULL, OPT_SERVICE }, "MATCH=NAME",
+	  "service name for processes whose script, npm package or title is MATCH (repeatable)" },
 	{ { "verbose", no_argument, NULL, OPT_VERBOSE }, NULL, "more messages (twice: libbpf's too)" },
 	{ { "help", no_argument, NULL, OPT_HELP }, NULL, "this text" },
 	{ { "version", no_argument, NULL, OPT_VERSION }, NULL, "print the version" },
@@ -144,6 +159,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	uint64_t v;
 
 	memset(cfg, 0, sizeof(*cfg));
+	pipeline_config_init(&cfg->pipe);
 	cfg->hooks = SBA_HOOKS_TP;
 	cfg->cap_head = SBA_CAP_HEAD_DEFAULT;
 	cfg->cap_body = SBA_CAP_BODY_DEFAULT;
@@ -262,6 +278,30 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 		case OPT_TLS_CERT: cfg->http.tls_cert = optarg; break;
 		case OPT_TLS_KEY: cfg->http.tls_key = optarg; break;
 		case OPT_NO_AUTH: cfg->http.no_auth = true; break;
+		case OPT_ROUTES: cfg->pipe.routes_file = optarg; break;
+		case OPT_TENANT_HEADER: cfg->pipe.tenant_header = optarg; break;
+		case OPT_MAX_TENANTS:
+			err = parse_u64("max-tenants", optarg, 1, TENANT_MAX_TENANTS_LIMIT, &v);
+			cfg->pipe.max_tenants = (uint32_t)v;
+			break;
+		case OPT_MAX_ROUTES:
+			err = parse_u64("max-routes", optarg, 1, 100000, &v);
+			cfg->pipe.max_routes = (uint32_t)v;
+			break;
+		case OPT_REDIS_PORT:
+			if (cfg->pipe.n_redis_ports == CONNTAB_MAX_REDIS_PORTS) {
+				pr_err("--redis-port: at most %d ports\n", CONNTAB_MAX_REDIS_PORTS);
+				return -EINVAL;
+			}
+			err = parse_u64("redis-port", optarg, 1, 65535, &v);
+			cfg->pipe.redis_ports[cfg->pipe.n_redis_ports++] = (uint16_t)v;
+			break;
+		case OPT_SERVICE:
+			err = service_rules_add(&cfg->pipe.services, optarg);
+			if (err)
+				pr_err("--service: '%s' is not MATCH=NAME (up to %d rules of up to %d "
+				       "characters)\n", optarg, SERVICE_MAX_RULES, SERVICE_NAME_MAX - 1);
+			break;
 		case 'v':
 		case OPT_VERBOSE: verbose++; break;
 		case 'h':

@@ -257,7 +257,7 @@ void expo_init(struct expo *e, struct buf *out, enum expo_format fmt, const char
 
 int expo_family(struct expo *e, const char *name, enum expo_type type, const char *help)
 {
-	static const char *const types[] = { "counter", "gauge", "histogram" };
+	static const char *const types[] = { "counter", "gauge", "histogram", "summary" };
 	size_t n = name ? strlen(name) : 0, hlen = help ? strlen(help) : 0;
 	const char *tname;
 	uint64_t h;
@@ -266,7 +266,7 @@ int expo_family(struct expo *e, const char *name, enum expo_type type, const cha
 	e->active = false;
 	if (type == EXPO_COUNTER && n > 6 && !strcmp(name + n - 6, "_total"))
 		n -= 6;
-	if (!is_metric_name(name, n) || type > EXPO_HISTOGRAM) {
+	if (!is_metric_name(name, n) || type > EXPO_SUMMARY) {
 		e->skipped++;
 		return -EINVAL;
 	}
@@ -380,6 +380,20 @@ void expo_gauge(struct expo *e, const struct expo_label *labels, unsigned int n,
 	size_t len = expo_format_double(v, value);
 
 	simple_sample(e, labels, n, EXPO_GAUGE, v, len);
+}
+
+void expo_quantile(struct expo *e, const struct expo_label *labels, unsigned int n,
+		   const char *q, double value)
+{
+	struct expo_label l[EXPO_MAX_LABELS + 1];
+	char v[32];
+	size_t len = expo_format_double(v, value);
+
+	if (n > EXPO_MAX_LABELS)
+		return;
+	memcpy(l, labels, n * sizeof(*l));
+	l[n] = (struct expo_label){ "quantile", q };
+	simple_sample(e, l, n + 1, EXPO_SUMMARY, v, len);
 }
 
 /* Formats the bucket bounds once, each as `<le>"} `; false if they are not

@@ -16,6 +16,7 @@
 #include "httpd.h"
 #include "loader.h"
 #include "log.h"
+#include "pipeline.h"
 #include "procscan.h"
 #include "selfmetrics.h"
 #include "trace.h"
@@ -68,10 +69,10 @@ static void print_stats(struct loader *l, const struct events *ev)
 /* Starts the metrics endpoint; the env token is wiped once hashed. */
 static int start_exporter(struct sba_config *cfg, struct loader *l,
 			  struct selfmetrics_shared *shared, struct selfmetrics **sm,
-			  struct httpd **httpd)
+			  struct pipeline *pipe, struct httpd **httpd)
 {
 	char *env_token = (char *)cfg->http.auth.env_token;
-	struct httpd_renderer r;
+	struct httpd_renderer r[2];
 	int err = 0;
 
 	*sm = selfmetrics__new(l, shared);
@@ -80,8 +81,9 @@ static int start_exporter(struct sba_config *cfg, struct loader *l,
 		pr_err("cannot set up the metrics: %s\n", strerror(errno));
 		goto out;
 	}
-	r = (struct httpd_renderer){ selfmetrics__render, *sm };
-	*httpd = httpd__start(&cfg->http, shared, &r, 1);
+	r[0] = (struct httpd_renderer){ selfmetrics__render, *sm };
+	r[1] = (struct httpd_renderer){ pipeline__render, pipe };
+	*httpd = httpd__start(&cfg->http, shared, r, 2);
 	if (!*httpd)
 		err = errno ? -errno : -EINVAL;
 out:
@@ -98,10 +100,12 @@ int main(int argc, char **argv)
 	static struct selfmetrics_shared shared;
 	struct selfmetrics *sm = NULL;
 	struct httpd *httpd = NULL;
+	struct pipeline *pipe;
 	struct sba_config cfg;
 	struct loader l = {};
 	struct event_sink sink;
-	int err, targets;
+	uint64_t last_tick = 0, now;
+	int err, targets, bad_line = 0;
 
 	err = config_parse(&cfg, argc, argv);
 	if (err)
@@ -112,6 +116,20 @@ int main(int argc, char **argv)
 		sink = trace_sink(stdout);
 		events__add_sink(&ev, &sink);
 	}
+	pipe = pipeline__new(&cfg.pipe, &bad_line);
+	if (!pipe) {
+		if (errno == EINVAL && bad_line)
+			pr_err("--routes %s: line %d is not a route pattern (/users/:id)\n",
+			       cfg.pipe.routes_file, bad_line);
+		else if (errno == EINVAL)
+			pr_err("--tenant-header %s: not a header name we may read\n",
+			       cfg.pipe.tenant_header ? cfg.pipe.tenant_header : "");
+		else
+			pr_err("cannot set up the parsers: %s\n", strerror(errno));
+		return 2;
+	}
+	sink = pipeline__sink(pipe);
+	events__add_sink(&ev, &sink);
 	/* Load and attach first, then scan /proc: nothing falls between the two. */
 	err = loader__start(&l, &cfg, events__handle, &ev);
 	if (err)
@@ -124,7 +142,7 @@ int main(int argc, char **argv)
 	__atomic_store_n(&shared.attached, (uint32_t)l.n_attached, __ATOMIC_RELAXED);
 	selfmetrics_publish(&shared, &ev, selfmetrics_now_ns());
 	if (!httpd_is_disabled(&cfg.http)) {
-		err = start_exporter(&cfg, &l, &shared, &sm, &httpd);
+		err = start_exporter(&cfg, &l, &shared, &sm, pipe, &httpd);
 		if (err)
 			goto out;
 	}
@@ -150,7 +168,12 @@ int main(int argc, char **argv)
 		}
 		err = 0;
 		forget_exited(&l, &ev, &cfg);
-		selfmetrics_publish(&shared, &ev, selfmetrics_now_ns());
+		now = selfmetrics_now_ns();
+		selfmetrics_publish(&shared, &ev, now);
+		if (now - last_tick >= 1000000000ull) {
+			pipeline__tick(pipe, now);
+			last_tick = now;
+		}
 		if (stats_requested) {
 			stats_requested = 0;
 			print_stats(&l, &ev);
@@ -166,6 +189,7 @@ out:
 	fflush(stdout);
 	httpd__stop(httpd);
 	selfmetrics__free(sm);
+	pipeline__free(pipe);
 	loader__stop(&l);
 	pr_info("detached, exiting\n");
 	return err ? 1 : 0;

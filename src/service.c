@@ -88,6 +88,10 @@ static bool script_of(const char *cmd, size_t len, char *out)
 			skip_next = false;
 			continue;
 		}
+		/* node -e/-p CODE runs no script: nothing to name it by. */
+		if (!strcmp(arg, "-e") || !strcmp(arg, "--eval") || !strcmp(arg, "-p") ||
+		    !strcmp(arg, "--print"))
+			return false;
 		if (arg[0] == '-') {
 			skip_next = !strcmp(arg, "-r") || !strcmp(arg, "--require") ||
 				    !strcmp(arg, "--import") || !strcmp(arg, "--loader");

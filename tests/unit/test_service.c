@@ -77,6 +77,10 @@ static void test_script_and_title(void)
 	CHECK_EQ_STR(id.name, "next-server");
 	CHECK_EQ_INT(id.source, SERVICE_FROM_TITLE);
 
+	put(14, "cmdline", "node|-e|require('http').get('x')");
+	put(14, "environ", "");
+	CHECK_EQ_STR(id_of(14, NULL).name, "unknown");
+
 	put(13, "cmdline", "node");
 	put(13, "environ", "");
 	id = id_of(13, NULL);

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * pipeline.c - decoded events in, labelled series out (see pipeline.h).
+ *
+ * Per process the service identity is looked up once, at its first exchange,
+ * and kept in a small table by tgid until the process exits. Routes are
+ * capped per service (route_set: the excess becomes `other`, counted),
+ * tenants by one top-K tracker (the rest become `other`, counted), and every
+ * series by agg's own caps. No label is ever a raw path, id or address.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agg.h"
+#include "hist.h"
+#include "pipeline.h"
+#include "route.h"
+#include "tenant.h"
+
+#define PROC_SLOTS 4096		/* processes with a cached identity (power of two) */
+#define MAX_SERVICES 256	/* route sets, one per service name */
+#define ROUTE_LEN 256
+
+struct service_routes {
+	char name[SERVICE_NAME_MAX];
+	struct route_set *routes;
+};
+
+struct proc {
+	uint32_t tgid;		/* 0: free slot */
+	struct service_id id;
+	struct service_routes *sr;
+};
+
+struct pipeline {
+	struct pipeline_config cfg;
+	struct conntab *ct;
+	struct agg *agg;
+	struct route_patterns *patterns;
+	struct tenant_topk *tenants;
+	struct proc procs[PROC_SLOTS];
+	uint32_t n_procs;
+	struct service_routes services[MAX_SERVICES];
+	uint32_t n_services;
+	struct service_routes overflow;	/* services past MAX_SERVICES share it */
+	uint64_t last_decay_ns;
+	/* Read by the renderer thread: plain counters, torn reads are harmless. */
+	uint64_t routes_folded;
+	uint64_t uncached_lookups;	/* identity looked up again: the table was full */
+};
+
+void pipeline_config_init(struct pipeline_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->proc_root = "/proc";
+}
+
+/* ---- processes and services ---- */
+
+static struct service_routes *routes_for(struct pipeline *p, const char *service)
+{
+	for (uint32_t i = 0; i < p->n_services; i++)
+		if (!strcmp(p->services[i].name, service))
+			return &p->services[i];
+	if (p->n_services == MAX_SERVICES)
+		return &p->overflow;
+	struct service_routes *sr = &p->services[p->n_services];
+
+	sr->routes = route_set__new(p->cfg.max_routes);
+	if (!sr->routes)
+		return &p->overflow;
+	snprintf(sr->name, sizeof(sr->name), "%s", service);
+	p->n_services++;
+	return sr;
+}
+
+static size_t proc_slot(const struct pipeline *p, uint32_t tgid)
+{
+	size_t i = (tgid * 2654435761u) & (PROC_SLOTS - 1);
+
+	while (p->procs[i].tgid && p->procs[i].tgid != tgid)
+		i = (i + 1) & (PROC_SLOTS - 1);
+	return i;
+}
+
+/* The identity of tgid, cached; *tmp holds it when the cache is full. */
+static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc *tmp)
+{
+	size_t i = proc_slot(p, tgid);
+	struct proc *pr = &p->procs[i];
+
+	if (pr->tgid == tgid)
+		return pr;
+	if (p->n_procs >= PROC_SLOTS * 3 / 4) {
+		p->uncached_lookups++;
+		pr = tmp;
+	} else {
+		p->n_procs++;
+	}
+	pr->tgid = tgid;
+	service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services, &pr->id);
+	pr->sr = routes_for(p, pr->id.name);
+	return pr;
+}
+
+/* Frees tgid's slot and re-inserts the run after it (linear probing). */
+static void proc_forget(struct pipeline *p, uint32_t tgid)
+{
+	size_t i = proc_slot(p, tgid), j = i;
+
+	if (p->procs[i].tgid != tgid)
+		return;
+	p->procs[i].tgid = 0;
+	p->n_procs--;
+	for (;;) {
+		j = (j + 1) & (PROC_SLOTS - 1);
+		if (!p->procs[j].tgid)
+			break;
+		struct proc moving = p->procs[j];
+
+		p->procs[j].tgid = 0;
+		p->procs[proc_slot(p, moving.tgid)] = moving;
+	}
+}
+
+/* ---- what the sessions hand over ---- */
+
+/* Peer of an outbound call without its address: "localhost:PORT" on
+ * loopback, else ":PORT" (labels never carry IP addresses). */
+static void peer_label(const struct conn_info *ci, char *out, size_t len)
+{
+	bool loopback = (ci->family == 2 && ci->raddr[0] == 127) ||
+			(ci->family == 10 && !memcmp(ci->raddr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16));
+
+	snprintf(out, len, "%s:%u", loopback ? "localhost" : "", ci->rport);
+}
+
+static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn_exchange *x)
+{
+	struct pipeline *p = ctx;
+	struct proc tmp;
+	const struct proc *pr;
+	char route[ROUTE_LEN], status_peer[32];
+	const char *tenant;
+	struct agg_http h;
+
+	if (!x->req || !x->resp)
+		return; /* nothing to label: counted by the session's stats */
+	pr = proc_of(p, ci->tgid, &tmp);
+	if (route_template(p->patterns, x->req->path, x->req->path_len, route, sizeof(route)) < 0)
+		snprintf(route, sizeof(route), "%s", ROUTE_OTHER);
+	h.route = pr->sr->routes ? route_set__intern(pr->sr->routes, route) : ROUTE_OTHER;
+	if (!strcmp(h.route, ROUTE_OTHER))
+		p->routes_folded++;
+	tenant = tenant_topk__label(p->tenants, x->req->tenant, x->req->tenant_len,
+				    x->req->flags & HTTP1_F_TENANT);
+	h.service = pr->id.name;
+	h.method = http1_method_name((enum http1_method)x->req->method);
+	h.tenant = tenant;
+	h.status = x->resp->status;
+	h.duration_ns = x->duration_ns;
+	h.ttfb_ns = x->ttfb_ns;
+	h.peer = NULL;
+	if (x->role == SBA_ROLE_CLIENT) {
+		peer_label(ci, status_peer, sizeof(status_peer));
+		h.peer = status_peer;
+		agg__http_client(p->agg, &h, x->end_ns);
+	} else {
+		agg__http_server(p->agg, &h, x->end_ns);
+	}
+}
+
+static void on_redis(void *ctx, const struct conn_info *ci, const struct redisconn_ev *ev)
+{
+	struct pipeline *p = ctx;
+	const struct redisconn_rec *r = ev->rec;
+	struct proc tmp;
+	const struct proc *pr;
+	uint64_t dur;
+
+	/* Records of an unsure stretch wait for its verdict in BullMQ terms;
+	 * command counts only take what is sure. */
+	if (ev->kind != REDISCONN_EV_CMD || !r || r->epoch)
+		return;
+	pr = proc_of(p, ci->tgid, &tmp);
+	dur = r->ts_end_ns > r->ts_start_ns && !(r->flags & REDISCONN_R_NO_REPLY)
+		      ? r->ts_end_ns - r->ts_start_ns
+		      : AGG_NO_VALUE;
+	agg__redis(p->agg, pr->id.name, r->cmd, r->status, dur, r->flags & REDISCONN_R_BLOCKING,
+		   r->ts_end_ns);
+}
+
+/* ---- events in ---- */
+
+static void ev_proc(void *ctx, const struct sba_proc_ev *ev)
+{
+	struct pipeline *p = ctx;
+
+	/* An exit (or an exec, which ends the old image) invalidates what we
+	 * know of the process; a new image is identified again on first use. */
+	if (ev->hdr.kind == SBA_EV_PROC_EXIT || ev->hdr.kind == SBA_EV_PROC_EXEC) {
+		if (ev->hdr.kind == SBA_EV_PROC_EXIT)
+			conntab__forget_tgid(p->ct, ev->hdr.tgid);
+		proc_forget(p, ev->hdr.tgid);
+	}
+}
+
+static void ev_conn(void *ctx, const struct sba_conn_ev *ev)
+{
+	struct pipeline *p = ctx;
+
+	if (ev->hdr.kind == SBA_EV_CONN_OPEN)
+		conntab__open(p->ct, ev);
+	else
+		conntab__close(p->ct, ev->conn_id);
+}
+
+static void ev_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
+{
+	struct pipeline *p = ctx;
+
+	conntab__data(p->ct, ev, data);
+}
+
+struct event_sink pipeline__sink(struct pipeline *p)
+{
+	return (struct event_sink){ .on_proc = ev_proc, .on_conn = ev_conn, .on_data = ev_data,
+				    .ctx = p };
+}
+
+void pipeline__tick(struct pipeline *p, uint64_t now_ns)
+{
+	agg__expire(p->agg, now_ns);
+	/* Halve tenant counts every minute: the top-K follows current traffic. */
+	if (now_ns - p->last_decay_ns > 60ull * 1000000000ull) {
+		tenant_topk__decay(p->tenants);
+		p->last_decay_ns = now_ns;
+	}
+}
+
+/* ---- lifecycle ---- */
+
+struct pipeline *pipeline__new(const struct pipeline_config *cfg, int *bad_line)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+	struct conntab_config cc;
+	struct agg_config ac;
+	int err = 0;
+
+	if (!p)
+		return NULL;
+	if (cfg)
+		p->cfg = *cfg;
+	else
+		pipeline_config_init(&p->cfg);
+	if (!p->cfg.proc_root)
+		p->cfg.proc_root = "/proc";
+
+	conntab_config_init(&cc);
+	if (p->cfg.n_redis_ports) {
+		memcpy(cc.redis_ports, p->cfg.redis_ports, sizeof(cc.redis_ports));
+		cc.n_redis_ports = p->cfg.n_redis_ports;
+	}
+	if (p->cfg.tenant_header)
+		err = http1_config_set_tenant_header(&cc.http1, p->cfg.tenant_header);
+	cc.sink = (struct conntab_sink){ .on_http = on_http, .on_redis = on_redis, .ctx = p };
+	agg_config_init(&ac);
+	p->patterns = route_patterns__new();
+	if (!err && p->patterns && p->cfg.routes_file)
+		err = route_patterns__load(p->patterns, p->cfg.routes_file, bad_line);
+	if (err)
+		goto out_free;
+	p->ct = conntab__new(&cc);
+	p->agg = agg__new(&ac);
+	p->tenants = tenant_topk__new(p->cfg.max_tenants);
+	p->overflow.routes = route_set__new(1);
+	snprintf(p->overflow.name, sizeof(p->overflow.name), "%s", AGG_OTHER);
+	if (!p->ct || !p->agg || !p->tenants || !p->patterns || !p->overflow.routes) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	return p;
+
+out_free:
+	pipeline__free(p);
+	errno = -err;
+	return NULL;
+}
+
+void pipeline__free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	conntab__free(p->ct);
+	agg__free(p->agg);
+	route_patterns__free(p->patterns);
+	tenant_topk__free(p->tenants);
+	for (uint32_t i = 0; i < p->n_services; i++)
+		route_set__free(p->services[i].routes);
+	route_set__free(p->overflow.routes);
+	free(p);
+}
+
+/* ---- rendering (exporter thread) ---- */
+
+struct render {
+	struct expo *e;
+	const struct agg_family_info *fi;
+	const struct hist_bounds *bounds;
+	int what;		/* counter index, or hist index with `hist` */
+	bool hist;
+	int skip_label;		/* label index left out (-1: none), e.g. status for durations */
+	uint64_t slot_ns, now_ns;
+};
+
+static unsigned int labels_of(const struct render *r, const struct agg_series *s,
+			      struct expo_label *out)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < s->n_labels && i < AGG_MAX_LABELS; i++) {
+		if ((int)i == r->skip_label)
+			continue;
+		out[n].name = r->fi->label[i];
+		out[n].value = s->label[i];
+		n++;
+	}
+	return n;
+}
+
+static int render_series(void *ctx, const struct agg_series *s)
+{
+	struct render *r = ctx;
+	struct expo_label l[AGG_MAX_LABELS];
+	unsigned int n = labels_of(r, s, l);
+
+	if (r->hist) {
+		struct hist_export x;
+		struct expo_hist h;
+
+		hist_export(&s->hist[r->what], r->bounds, &x);
+		h = (struct expo_hist){ .bounds = r->bounds->le_s, .n_bounds = x.n,
+					.counts = x.cum, .cumulative = true, .sum = x.sum_s };
+		expo_histogram(r->e, l, n, &h);
+	} else {
+		expo_counter(r->e, l, n, s->counter[r->what]);
+	}
+	return 0;
+}
+
+static void family(struct pipeline *p, struct expo *e, enum agg_family f, const char *name,
+		   enum expo_type type, int what, const char *help)
+{
+	struct render r = { .e = e, .fi = agg_family_info(f), .bounds = agg__bounds(p->agg),
+			    .what = what, .hist = type == EXPO_HISTOGRAM, .skip_label = -1 };
+
+	if (expo_family(e, name, type, help) == 0)
+		agg__visit(p->agg, f, render_series, &r);
+}
+
+static const double quantiles[] = { 0.5, 0.95, 0.99 };
+static const char *const quantile_names[] = { "0.5", "0.95", "0.99" };
+
+/* The kernel's timestamps are CLOCK_MONOTONIC (bpf_ktime_get_ns). */
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int render_quantiles(void *ctx, const struct agg_series *s)
+{
+	struct render *r = ctx;
+	struct expo_label l[AGG_MAX_LABELS];
+	unsigned int n = labels_of(r, s, l);
+	double v[3];
+
+	if (!s->wq || !wquant_quantiles(s->wq, r->slot_ns, r->now_ns, quantiles, v, 3))
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (isnan(v[i]))
+			continue;
+		expo_quantile(r->e, l, n, quantile_names[i], v[i]);
+	}
+	return 0;
+}
+
+void pipeline__render(void *ctx, struct expo *e)
+{
+	struct pipeline *p = ctx;
+	struct render q = { .e = e, .fi = agg_family_info(AGG_HTTP_QUANTILE), .skip_label = -1,
+			    .slot_ns = agg__slot_ns(p->agg), .now_ns = mono_now_ns() };
+	struct agg_family_stats st;
+	const struct conntab_stats *cs = conntab__stats(p->ct);
+
+	family(p, e, AGG_HTTP_SERVER, "sba_http_server_requests", EXPO_COUNTER, AGG_HTTP_REQUESTS,
+	       "HTTP requests served by Node processes, by route template, status and tenant.");
+	family(p, e, AGG_HTTP_SERVER, "sba_http_server_request_duration_seconds", EXPO_HISTOGRAM,
+	       AGG_HTTP_DURATION,
+	       "Server time: first request byte read to last response byte written.");
+	family(p, e, AGG_HTTP_SERVER, "sba_http_server_time_to_first_byte_seconds",
+	       EXPO_HISTOGRAM, AGG_HTTP_TTFB,
+	       "First request byte read to first response byte written.");
+	if (expo_family(e, "sba_http_server_request_duration_quantile_seconds", EXPO_SUMMARY,
+			"Request duration quantiles over the last window (60 s), per route.") == 0)
+		agg__visit(p->agg, AGG_HTTP_QUANTILE, render_quantiles, &q);
+	family(p, e, AGG_HTTP_CLIENT, "sba_http_client_requests", EXPO_COUNTER, AGG_HTTP_REQUESTS,
+	       "HTTP requests made by Node processes to other services.");
+	family(p, e, AGG_HTTP_CLIENT, "sba_http_client_request_duration_seconds", EXPO_HISTOGRAM,
+	       AGG_HTTP_DURATION, "Client time: first request byte written to last response byte read.");
+	family(p, e, AGG_REDIS, "sba_redis_commands", EXPO_COUNTER, AGG_REDIS_COMMANDS,
+	       "Redis commands sent by Node processes, by command and status (ok or error prefix).");
+	family(p, e, AGG_REDIS_DURATION, "sba_redis_command_duration_seconds", EXPO_HISTOGRAM,
+	       AGG_REDIS_LATENCY,
+	       "Redis command latency: first command byte written to last reply byte read; "
+	       "blocking commands are left out.");
+
+	if (expo_family(e, "sba_observer_series", EXPO_GAUGE,
+			"Series held per family (the caps fold the excess into other).") == 0) {
+		for (int f = 0; f < AGG_FAMILY__MAX; f++) {
+			struct expo_label l = { "family", agg_family_info(f)->name };
+
+			agg__stats(p->agg, f, &st);
+			expo_gauge(e, &l, 1, (double)st.series);
+		}
+	}
+	if (expo_family(e, "sba_observer_series_dropped", EXPO_COUNTER,
+			"Updates folded into an other series, by family and reason.") == 0) {
+		for (int f = 0; f < AGG_FAMILY__MAX; f++) {
+			agg__stats(p->agg, f, &st);
+			for (int d = 0; d < AGG_DROP__MAX; d++) {
+				struct expo_label l[2] = { { "family", agg_family_info(f)->name },
+							   { "reason", agg_drop_reason_name(d) } };
+
+				expo_counter(e, l, 2, st.dropped[d]);
+			}
+		}
+	}
+	if (expo_family(e, "sba_observer_routes_folded", EXPO_COUNTER,
+			"Requests whose route template was folded into other by the per-service route cap.") == 0)
+		expo_counter(e, NULL, 0, p->routes_folded);
+	if (expo_family(e, "sba_observer_tenants_folded", EXPO_COUNTER,
+			"Requests whose tenant was folded into other (not among the top tenants).") == 0)
+		expo_counter(e, NULL, 0, tenant_topk__folded(p->tenants));
+	if (expo_family(e, "sba_observer_parse_errors", EXPO_COUNTER,
+			"Malformed traffic by protocol (the connection resynchronises).") == 0) {
+		uint64_t http = 0;
+		struct expo_label l = { "protocol", "http" };
+
+		for (int i = 0; i < HTTP1_ERR__MAX; i++)
+			http += cs->http.parse_errors[i];
+		expo_counter(e, &l, 1, http);
+	}
+	if (expo_family(e, "sba_observer_connections_by_protocol", EXPO_COUNTER,
+			"Connections by the protocol detected on their first bytes.") == 0) {
+		static const char *const names[CONN_PROTO__MAX] = { "unknown", "http", "redis",
+								     "other" };
+
+		for (int i = 1; i < CONN_PROTO__MAX; i++) {
+			struct expo_label l = { "protocol", names[i] };
+
+			expo_counter(e, &l, 1, cs->proto[i]);
+		}
+	}
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+// From the kernel to /metrics: real Node servers and clients, a real
+// redis-server, the real observer; the counts it serves must equal the
+// requests and commands the test made, label by label, and the scrape must
+// pass `promtool check metrics`. Needs root.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import http from 'node:http';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const OBS = process.env.SBA_OBSERVER || path.join(ROOT, process.env.OUTPUT || 'build', 'sba-observer');
+const TOKEN = 'e2e-metrics-' + 'x'.repeat(40);
+const isRoot = process.getuid && process.getuid() === 0;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sba-metrics-'));
+const kids = [];
+let obsPort, apiPort, redisPort, obs, obsErr = '';
+
+function freePort() {
+	return new Promise((resolve) => {
+		const s = net.createServer().listen(0, '127.0.0.1', () => {
+			const p = s.address().port;
+			s.close(() => resolve(p));
+		});
+	});
+}
+
+function waitFor(fn, ms, what) {
+	const end = Date.now() + ms;
+	return new Promise((resolve, reject) => {
+		const tick = async () => {
+			try { if (await fn()) return resolve(); } catch { /* not yet */ }
+			if (Date.now() > end) return reject(new Error(`timed out waiting for ${what}`));
+			setTimeout(tick, 50);
+		};
+		tick();
+	});
+}
+
+function get(port, p, headers = {}) {
+	return new Promise((resolve, reject) => {
+		http.get({ host: '127.0.0.1', port, path: p, headers, agent: false }, (r) => {
+			let body = '';
+			r.setEncoding('utf8');
+			r.on('data', (d) => { body += d; });
+			r.on('end', () => resolve({ status: r.statusCode, body }));
+		}).on('error', reject);
+	});
+}
+
+function scrape() {
+	return get(obsPort, '/metrics', { authorization: `Bearer ${TOKEN}` }).then((r) => {
+		assert.equal(r.status, 200);
+		return r.body;
+	});
+}
+
+// value of the sample whose name and labels are exactly these, or 0
+function sample(text, name, labels) {
+	const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+	for (const line of text.split('\n')) {
+		if (!line.startsWith(name + '{')) continue;
+		const inner = line.slice(name.length + 1, line.lastIndexOf('}'));
+		const have = inner.split(/,(?=[a-z_]+=")/);
+		if (have.length === want.length && want.every((w) => have.includes(w)))
+			return Number(line.slice(line.lastIndexOf('}') + 2));
+	}
+	return 0;
+}
+
+before(async () => {
+	if (!isRoot) return;
+	[obsPort, apiPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()]);
+	fs.writeFileSync(path.join(tmp, 'token'), TOKEN + '\n', { mode: 0o600 });
+	fs.writeFileSync(path.join(tmp, 'routes'), '/orgs/:org/invoices/:id\n');
+	// The API under test: a plain Node http server.
+	fs.writeFileSync(path.join(tmp, 'api.js'), `
+		require('http').createServer((req, res) => {
+			if (req.url.startsWith('/users/')) { res.end('{"ok":true}'); return; }
+			if (req.url.startsWith('/orgs/')) { res.writeHead(201); res.end('made'); return; }
+			if (req.url === '/fail') { res.writeHead(503); res.end('down'); return; }
+			res.writeHead(404); res.end();
+		}).listen(${apiPort}, '127.0.0.1', () => console.log('up'));`);
+	const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
+		'--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+	kids.push(redis);
+	obs = spawn(OBS, ['--listen', `127.0.0.1:${obsPort}`, '--token-file', path.join(tmp, 'token'),
+		'--routes', path.join(tmp, 'routes'), '--redis-port', String(redisPort)],
+	{ stdio: ['ignore', 'ignore', 'pipe'] });
+	obs.stderr.on('data', (d) => { obsErr += d; });
+	kids.push(obs);
+	await waitFor(() => obsErr.includes('ready:'), 30000, 'the observer');
+	const api = spawn('node', [path.join(tmp, 'api.js')], {
+		stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OTEL_SERVICE_NAME: 'api' },
+	});
+	kids.push(api);
+	await new Promise((resolve) => api.stdout.once('data', resolve));
+	await waitFor(() => new Promise((r) => net.connect(redisPort, '127.0.0.1').on('connect', function () { this.destroy(); r(true); }).on('error', () => r(false))), 10000, 'redis');
+});
+
+after(() => {
+	for (const k of kids) try { k.kill('SIGINT'); } catch { /* gone */ }
+	fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('HTTP server counts equal the requests made, by route template, status and tenant', { skip: !isRoot && 'needs root' }, async () => {
+	// A client process of its own (a target too: its side is the client family).
+	const plan = [
+		['/users/1', 'acme', 7], ['/users/2', 'globex', 3], ['/users/4242', '', 2],
+		['/orgs/acme/invoices/17', 'acme', 4], ['/fail', 'acme', 5], ['/nothing', 'bad tenant!', 1],
+	];
+	const script = `
+		const http = require('http');
+		const plan = ${JSON.stringify(plan)};
+		const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+		(async () => {
+			for (const [p, t, n] of plan) for (let i = 0; i < n; i++) await new Promise((ok, ko) =>
+				http.get({ host: '127.0.0.1', port: ${apiPort}, path: p, agent,
+					headers: t ? { 'x-tenant-id': t } : {} }, (r) => { r.resume(); r.on('end', ok); }).on('error', ko));
+			agent.destroy();
+		})();`;
+	const r = spawnSync('node', ['-e', script], { env: { ...process.env, OTEL_SERVICE_NAME: 'web' }, timeout: 30000 });
+	assert.equal(r.status, 0, String(r.stderr));
+	let text = '';
+	await waitFor(async () => {
+		text = await scrape();
+		return sample(text, 'sba_http_server_requests_total', { service: 'api', method: 'GET', route: '/users/:id', status_code: '200', tenant: 'acme' }) === 7;
+	}, 10000, 'the server counts');
+	const srv = (route, status, tenant) => sample(text, 'sba_http_server_requests_total', { service: 'api', method: 'GET', route, status_code: status, tenant });
+	assert.equal(srv('/users/:id', '200', 'acme'), 7);
+	assert.equal(srv('/users/:id', '200', 'globex'), 3);
+	assert.equal(srv('/users/:id', '200', 'none'), 2);
+	assert.equal(srv('/orgs/:org/invoices/:id', '201', 'acme'), 4);
+	assert.equal(srv('/fail', '503', 'acme'), 5);
+	assert.equal(srv('/nothing', '404', 'invalid'), 1);
+	// The caller's side, labelled by its own service and the port it called.
+	const cli = (route, status, tenant) => sample(text, 'sba_http_client_requests_total', { service: 'web', method: 'GET', peer: `localhost:${apiPort}`, route, status_code: status, tenant });
+	assert.equal(cli('/users/:id', '200', 'acme'), 7);
+	assert.equal(cli('/fail', '503', 'acme'), 5);
+	assert.equal(sample(text, 'sba_http_server_request_duration_seconds_count', { service: 'api', method: 'GET', route: '/fail', status_code: '503', tenant: 'acme' }), 5);
+	// No raw id, path or address in any label.
+	assert.doesNotMatch(text, /\/users\/4242|\/orgs\/acme\/|127\.0\.0\.1/);
+	assert.match(text, /sba_http_server_request_duration_quantile_seconds\{service="api",route="\/users\/:id",quantile="0\.95"\}/);
+});
+
+test('Redis commands are counted by command and status, blocking ones kept out of latency', { skip: !isRoot && 'needs root' }, async () => {
+	// A raw RESP client: 6 SET, 4 GET, 2 wrong-type errors, 1 BLPOP that times out.
+	const script = `
+		const net = require('net');
+		const s = net.connect(${redisPort}, '127.0.0.1');
+		const cmd = (...a) => '*' + a.length + '\\r\\n' + a.map((x) => '$' + Buffer.byteLength(String(x)) + '\\r\\n' + x + '\\r\\n').join('');
+		const steps = [];
+		for (let i = 0; i < 6; i++) steps.push(cmd('SET', 'k' + i, 'v'));
+		for (let i = 0; i < 4; i++) steps.push(cmd('GET', 'k' + i));
+		steps.push(cmd('LPUSH', 'k0', 'x'), cmd('LPUSH', 'k1', 'x'), cmd('BLPOP', 'emptylist', '0.1'));
+		let n = 0;
+		s.on('data', () => next()); // one small reply per command: send the next
+		const next = () => { if (n < steps.length) s.write(steps[n++]); else setTimeout(() => s.end(), 200); };
+		s.on('connect', next);
+		s.on('close', () => process.exit(0));`;
+	const r = spawnSync('node', ['-e', script], { env: { ...process.env, OTEL_SERVICE_NAME: 'worker' }, timeout: 20000 });
+	assert.equal(r.status, 0, String(r.stderr));
+	let text = '';
+	await waitFor(async () => {
+		text = await scrape();
+		return sample(text, 'sba_redis_commands_total', { service: 'worker', command: 'SET', status: 'ok' }) === 6;
+	}, 10000, 'the redis counts');
+	const c = (command, status) => sample(text, 'sba_redis_commands_total', { service: 'worker', command, status });
+	assert.equal(c('SET', 'ok'), 6);
+	assert.equal(c('GET', 'ok'), 4);
+	assert.equal(c('LPUSH', 'WRONGTYPE'), 2);
+	assert.equal(c('BLPOP', 'ok'), 1);
+	assert.equal(sample(text, 'sba_redis_command_duration_seconds_count', { service: 'worker', command: 'SET' }), 6);
+	assert.equal(sample(text, 'sba_redis_command_duration_seconds_count', { service: 'worker', command: 'BLPOP' }), 0);
+});
+
+test('the scrape passes promtool check metrics', { skip: !isRoot && 'needs root' }, async () => {
+	const text = await scrape();
+	const r = spawnSync('promtool', ['check', 'metrics'], { input: text });
+	assert.equal(r.status, 0, String(r.stdout) + String(r.stderr));
+});
