@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "hash.h"
 #include "seqcount.h"
 
 #define NONE UINT32_MAX
@@ -175,16 +176,6 @@ static uint64_t stat_get(const uint64_t *p)
 }
 
 /* ---- hashing and the open-addressing index ---- */
-
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 /* 64x64 -> 128-bit multiply, folded (the wyhash mixer). */
 static uint64_t mum(uint64_t a, uint64_t b)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "conntab.h"
+#include "hash.h"
 #include "resp.h"
 
 /* Chunks a joined (or role-less) connection may show before it is "other". */
@@ -45,16 +46,6 @@ void conntab_config_init(struct conntab_config *cfg)
 	cfg->redis_ports[0] = 6379;
 	cfg->n_redis_ports = 1;
 	http1_config_init(&cfg->http1);
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
 }
 
 struct conntab *conntab__new(const struct conntab_config *cfg)
@@ -90,7 +81,7 @@ struct conntab *conntab__new(const struct conntab_config *cfg)
 /* Index of conn_id's slot, or of the empty slot where it would go. */
 static size_t find(const struct conntab *t, uint64_t conn_id)
 {
-	size_t i = mix(conn_id) & (t->cap - 1);
+	size_t i = fmix64(conn_id) & (t->cap - 1);
 
 	while (t->slot[i] && t->slot[i]->info.conn_id != conn_id)
 		i = (i + 1) & (t->cap - 1);
@@ -128,7 +119,7 @@ static void remove_at(struct conntab *t, size_t i)
 		j = (j + 1) & (t->cap - 1);
 		if (!t->slot[j])
 			break;
-		home = mix(t->slot[j]->info.conn_id) & (t->cap - 1);
+		home = fmix64(t->slot[j]->info.conn_id) & (t->cap - 1);
 		/* Move j back to i unless its home lies cyclically in (i, j]. */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			t->slot[i] = t->slot[j];
