@@ -104,12 +104,12 @@ int expo_family(struct expo *e, const char *name, enum expo_type type, const cha
 void expo_counter(struct expo *e, const struct expo_label *labels, unsigned int n, uint64_t value);
 void expo_gauge(struct expo *e, const struct expo_label *labels, unsigned int n, double value);
 /* A counter whose value is not a whole number (CPU seconds). */
+void expo_counter_double(struct expo *e, const struct expo_label *labels, unsigned int n,
+			 double value);
 /* One quantile sample of the current EXPO_SUMMARY family: labels plus
  * quantile="q" (q written as given). */
 void expo_quantile(struct expo *e, const struct expo_label *labels, unsigned int n,
 		   const char *q, double value);
-void expo_counter_double(struct expo *e, const struct expo_label *labels, unsigned int n,
-			 double value);
 
 /* One histogram series, as the caller holds it. */
 struct expo_hist {
