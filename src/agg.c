@@ -620,10 +620,13 @@ static void apply(struct agg *a, struct fam *fm, uint32_t slot, const struct agg
 	seq_write_end(&s->seq);
 }
 
-/* Writer: a new series for k in a free slot. overflow: the family's
- * reserved one; svc_over: the service's own beyond its cap. */
+/* Writer: a new series for k in a free slot, with u applied before it is
+ * published in the order readers walk, so no reader ever sees it empty.
+ * overflow: the family's reserved one; svc_over: the service's own beyond
+ * its cap. */
 static uint32_t insert(struct agg *a, struct fam *fm, enum agg_family f, const struct key *k,
-		       uint32_t svc, bool overflow, bool svc_over, uint64_t now)
+		       uint32_t svc, bool overflow, bool svc_over, const struct agg_update *u,
+		       uint64_t now)
 {
 	uint32_t slot = fm->free[--fm->nfree], lo = 0, hi;
 	struct series *s = slot_at(fm, slot);
@@ -640,6 +643,7 @@ static uint32_t insert(struct agg *a, struct fam *fm, enum agg_family f, const s
 		st64(&s->key[i], kw[i]);
 	value_zero(fm, s);
 	seq_write_end(&s->seq);
+	apply(a, fm, slot, u, now);
 
 	fm->hash[slot] = k->hash;
 	fm->svc_of[slot] = svc;
@@ -697,7 +701,7 @@ static int insert_or_fold(struct agg *a, struct fam *fm, enum agg_family f, stru
 		svc_room = svc_known && a->svc[svc].count[f] < fm->svc_cap;
 	}
 	if (fam_room && svc_room) {
-		apply(a, fm, insert(a, fm, f, k, svc, false, false, now), u, now);
+		insert(a, fm, f, k, svc, false, false, u, now);
 		return folded ? AGG_FOLDED : 0;
 	}
 	why = !fam_room ? AGG_DROP_SERIES_LIMIT
@@ -719,7 +723,7 @@ static int insert_or_fold(struct agg *a, struct fam *fm, enum agg_family f, stru
 		}
 		/* the service's own all-`other` series may exceed its cap */
 		if (fam_room && svc_known && (svc_room || last)) {
-			apply(a, fm, insert(a, fm, f, k, svc, false, !svc_room, now), u, now);
+			insert(a, fm, f, k, svc, false, !svc_room, u, now);
 			return AGG_FOLDED;
 		}
 	}
@@ -731,7 +735,7 @@ static int insert_or_fold(struct agg *a, struct fam *fm, enum agg_family f, stru
 	if (pos != NONE)
 		apply(a, fm, fm->idx.tab[pos].id, u, now);
 	else if (fm->overflow == NONE && fm->nfree)
-		apply(a, fm, insert(a, fm, f, k, NONE, true, false, now), u, now);
+		insert(a, fm, f, k, NONE, true, false, u, now);
 	/* else impossible: the reserved slot is the overflow series */
 	return AGG_FOLDED;
 }

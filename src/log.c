@@ -23,12 +23,16 @@ enum log_level log_get_level(void)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
+	char line[1024];
+	int n;
 	va_list ap;
 
 	if (level > current_level || level > LOG_DEBUG)
 		return;
-	fprintf(stderr, "sba-observer: %s: ", names[level]);
+	/* One write per line: the endpoint thread logs too. */
+	n = snprintf(line, sizeof(line), "sba-observer: %s: ", names[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
+	fputs(line, stderr);
 }

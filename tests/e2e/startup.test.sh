@@ -26,7 +26,7 @@ expect() {
 
 # start_wait ARGS...: starts the observer in the background, waits for ready.
 start_wait() {
-	"$OBS" "$@" >"$out" 2>"$err" &
+	"$OBS" --listen none "$@" >"$out" 2>"$err" &
 	obs_pid=$!
 	for _ in $(seq 100); do
 		grep -q 'ready:' "$err" && return 0
@@ -80,7 +80,16 @@ fi
 
 # SIGTERM detaches everything: exit 0, none of the programs it loaded is left
 # (ids seen only while it ran), and a new observer starts at once.
-prog_ids() { bpftool prog show 2>/dev/null | sed -nE 's/^([0-9]+): .* name handle_.*/\1/p' | sort; }
+# bpftool fails when a program goes away while it lists them (other tests
+# load and free programs too): list again until one listing succeeds.
+prog_ids() {
+	local out
+	for _ in 1 2 3 4 5; do
+		out=$(bpftool prog show 2>/dev/null) && break
+		sleep 0.1
+	done
+	sed -nE 's/^([0-9]+): .* name handle_.*/\1/p' <<<"$out" | sort
+}
 for flavour in raw tp; do
 	before=$(prog_ids)
 	if start_wait --hooks "$flavour"; then

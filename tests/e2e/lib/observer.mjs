@@ -15,7 +15,9 @@ export const BIN = process.env.SBA_OBSERVER || path.join(ROOT, 'build/sba-observ
 
 export class Observer {
 	constructor(args) {
-		this.args = ['--trace', ...args];
+		// No metrics endpoint: these runs check the trace, and must not clash
+		// with another observer on :9464.
+		this.args = ['--trace', '--listen', 'none', ...args];
 		this.events = [];
 		this.bad = [];
 		this.stderr = '';
