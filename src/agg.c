@@ -865,6 +865,15 @@ uint32_t agg__expire(struct agg *a, uint64_t now)
 
 /* ---- helpers for the parsers' callers ---- */
 
+/* The three digits of an HTTP status code. */
+static void status_code_str(uint16_t code, char out[8])
+{
+	out[0] = (char)('0' + code / 100 % 10);
+	out[1] = (char)('0' + code / 10 % 10);
+	out[2] = (char)('0' + code % 10);
+	out[3] = '\0';
+}
+
 int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
 {
 	char status[8];
@@ -874,10 +883,7 @@ int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
 
 	if (!a || !h)
 		return -EINVAL;
-	status[0] = (char)('0' + h->status / 100 % 10);
-	status[1] = (char)('0' + h->status / 10 % 10);
-	status[2] = (char)('0' + h->status % 10);
-	status[3] = '\0';
+	status_code_str(h->status, status);
 	l[0] = h->service;
 	l[1] = h->method;
 	l[2] = h->route;
@@ -906,10 +912,7 @@ int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now)
 
 	if (!a || !h)
 		return -EINVAL;
-	status[0] = (char)('0' + h->status / 100 % 10);
-	status[1] = (char)('0' + h->status / 10 % 10);
-	status[2] = (char)('0' + h->status % 10);
-	status[3] = '\0';
+	status_code_str(h->status, status);
 	l[0] = h->service;
 	l[1] = h->method;
 	l[2] = h->peer;

@@ -769,6 +769,21 @@ static void head_take(struct http1 *p, uint64_t n)
 	p->head.head_len += (uint32_t)n;
 }
 
+/* Consumes bytes up to and including the next '\n' of d[0..n), within the
+ * head budget, moving to S_HDR_START when the line ends. Returns the count. */
+static uint64_t skip_line(struct http1 *p, const uint8_t *d, uint64_t n)
+{
+	uint64_t k = n < head_budget(p) ? n : head_budget(p);
+	const uint8_t *nl = memchr(d, '\n', k);
+
+	if (nl) {
+		k = (uint64_t)(nl - d) + 1;
+		p->state = S_HDR_START;
+	}
+	head_take(p, k);
+	return k;
+}
+
 /* Walks captured bytes in->data[in->pos..cap_len) to the next event. */
 static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct http1_event *ev)
 {
@@ -943,14 +958,7 @@ static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct h
 			i++;
 			break;
 		case S_REASON:
-			k = end - i < head_budget(p) ? end - i : head_budget(p);
-			nl = memchr(d + i, '\n', k);
-			if (nl) {
-				k = (uint64_t)(nl - (d + i)) + 1;
-				p->state = S_HDR_START;
-			}
-			head_take(p, k);
-			i += k;
+			i += skip_line(p, d + i, end - i);
 			break;
 		case S_LINE_LF:
 			if (c != '\n')
@@ -1056,14 +1064,7 @@ static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct h
 			}
 			break;
 		case S_HDR_SKIP:
-			k = end - i < head_budget(p) ? end - i : head_budget(p);
-			nl = memchr(d + i, '\n', k);
-			if (nl) {
-				k = (uint64_t)(nl - (d + i)) + 1;
-				p->state = S_HDR_START;
-			}
-			head_take(p, k);
-			i += k;
+			i += skip_line(p, d + i, end - i);
 			break;
 		case S_HEAD_LF:
 			if (c != '\n')
