@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "bullmq.h"
 #include "hist.h"
 #include "pipeline.h"
 #include "route.h"
@@ -42,6 +43,7 @@ struct pipeline {
 	struct agg *agg;
 	struct route_patterns *patterns;
 	struct tenant_topk *tenants;
+	struct bullmq *bullmq;		/* one for all connections: jobs cross them */
 	struct proc procs[PROC_SLOTS];
 	uint32_t n_procs;
 	struct service_routes services[MAX_SERVICES];
@@ -50,6 +52,7 @@ struct pipeline {
 	uint64_t last_decay_ns;
 	/* Read by the renderer thread: plain counters, torn reads are harmless. */
 	uint64_t routes_folded;
+	uint64_t redis_cmd_cut;		/* Redis commands whose tail was not captured */
 	uint64_t uncached_lookups;	/* identity looked up again: the table was full */
 };
 
@@ -182,9 +185,27 @@ static void on_redis(void *ctx, const struct conn_info *ci, const struct redisco
 	const struct proc *pr;
 	uint64_t dur;
 
-	/* Records of an unsure stretch wait for its verdict in BullMQ terms;
+	/* BullMQ stages what an unsure stretch implies until its verdict;
 	 * command counts only take what is sure. */
-	if (ev->kind != REDISCONN_EV_CMD || !r || r->epoch)
+	if (ev->kind == REDISCONN_EV_CONFIRM) {
+		bullmq__confirm(p->bullmq, ev->epoch);
+		return;
+	}
+	if (ev->kind == REDISCONN_EV_REFUTE) {
+		bullmq__refute(p->bullmq, ev->epoch);
+		return;
+	}
+	if (ev->kind != REDISCONN_EV_CMD || !r)
+		return;
+	/* A command cut by the capture cap (ioredis sends a script's first use on
+	 * a connection as EVAL with a 13-32 KB body before the keys): what it did
+	 * cannot be known; say so rather than lose it silently. */
+	if (r->flags & REDISCONN_R_CMD_CUT)
+		p->redis_cmd_cut++;
+	if (r->call && r->call->script != BULLMQ_S_NONE)
+		bullmq__on_reply(p->bullmq, r->call, r->reply, r->ts_start_ns, r->ts_end_ns,
+				 r->epoch);
+	if (r->epoch)
 		return;
 	pr = proc_of(p, ci->tgid, &tmp);
 	dur = r->ts_end_ns > r->ts_start_ns && !(r->flags & REDISCONN_R_NO_REPLY)
@@ -192,6 +213,64 @@ static void on_redis(void *ctx, const struct conn_info *ci, const struct redisco
 		      : AGG_NO_VALUE;
 	agg__redis(p->agg, pr->id.name, r->cmd, r->status, dur, r->flags & REDISCONN_R_BLOCKING,
 		   r->ts_end_ns);
+}
+
+/* Failure classes of a failed reason: timeouts, and HTTP statuses it names
+ * ("... status code 503", "Request failed with status 404", "HTTP 429").
+ * docs/REDIS_BULLMQ.md has the rules. */
+static uint32_t failure_class(const char *reason)
+{
+	uint32_t f = 0;
+
+	if (!reason || !*reason)
+		return 0;
+	if (strcasestr(reason, "timeout") || strcasestr(reason, "timed out") ||
+	    strstr(reason, "ETIMEDOUT"))
+		f |= AGG_WF_TIMEOUT;
+	for (const char *q = reason; *q; q++) {
+		/* three digits 4xx/5xx standing alone */
+		if ((q[0] == '4' || q[0] == '5') && q[1] >= '0' && q[1] <= '9' && q[2] >= '0' &&
+		    q[2] <= '9' && (q == reason || q[-1] < '0' || q[-1] > '9') &&
+		    (q[3] < '0' || q[3] > '9')) {
+			f |= q[0] == '4' ? AGG_WF_4XX : AGG_WF_5XX;
+			break;
+		}
+	}
+	return f;
+}
+
+static void on_bullmq(void *ctx, const struct bullmq_event *bev)
+{
+	struct pipeline *p = ctx;
+	struct agg_worker_ev w = { .queue = bev->queue, .counter = -1,
+				   .duration_ns = AGG_NO_VALUE, .wait_ns = AGG_NO_VALUE,
+				   .active = bev->active, .depth = bev->depth };
+
+	switch (bev->op) {
+	case BULLMQ_OP_ADDED: w.counter = AGG_W_ADDED; break;
+	case BULLMQ_OP_STARTED:
+		w.counter = AGG_W_STARTED;
+		if (bev->wait_ms >= 0)
+			w.wait_ns = (uint64_t)bev->wait_ms * 1000000ull;
+		break;
+	case BULLMQ_OP_COMPLETED:
+	case BULLMQ_OP_FAILED:
+	case BULLMQ_OP_RETRIED:
+		w.counter = bev->op == BULLMQ_OP_COMPLETED ? AGG_W_COMPLETED
+			    : bev->op == BULLMQ_OP_FAILED  ? AGG_W_FAILED
+							    : AGG_W_RETRIED;
+		/* The capture clock when both ends were seen, else the app's. */
+		if (bev->duration_ns >= 0)
+			w.duration_ns = (uint64_t)bev->duration_ns;
+		else if (bev->duration_ms >= 0)
+			w.duration_ns = (uint64_t)bev->duration_ms * 1000000ull;
+		if (bev->op != BULLMQ_OP_COMPLETED)
+			w.fail = failure_class(bev->reason);
+		break;
+	case BULLMQ_OP_STALLED: w.counter = AGG_W_STALLED; break;
+	default: break; /* counts, removed: gauges only */
+	}
+	agg__worker(p->agg, &w, bev->ts_ns);
 }
 
 /* ---- events in ---- */
@@ -277,9 +356,11 @@ struct pipeline *pipeline__new(const struct pipeline_config *cfg, int *bad_line)
 	p->ct = conntab__new(&cc);
 	p->agg = agg__new(&ac);
 	p->tenants = tenant_topk__new(p->cfg.max_tenants);
+	p->bullmq = bullmq__new(NULL, on_bullmq, p);
 	p->overflow.routes = route_set__new(1);
 	snprintf(p->overflow.name, sizeof(p->overflow.name), "%s", AGG_OTHER);
-	if (!p->ct || !p->agg || !p->tenants || !p->patterns || !p->overflow.routes) {
+	if (!p->ct || !p->agg || !p->tenants || !p->bullmq || !p->patterns ||
+	    !p->overflow.routes) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -299,6 +380,7 @@ void pipeline__free(struct pipeline *p)
 	agg__free(p->agg);
 	route_patterns__free(p->patterns);
 	tenant_topk__free(p->tenants);
+	bullmq__free(p->bullmq);
 	for (uint32_t i = 0; i < p->n_services; i++)
 		route_set__free(p->services[i].routes);
 	route_set__free(p->overflow.routes);
@@ -307,12 +389,23 @@ void pipeline__free(struct pipeline *p)
 
 /* ---- rendering (exporter thread) ---- */
 
+/* The kernel's timestamps are CLOCK_MONOTONIC (bpf_ktime_get_ns). */
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 struct render {
 	struct expo *e;
 	const struct agg_family_info *fi;
 	const struct hist_bounds *bounds;
-	int what;		/* counter index, or hist index with `hist` */
+	int what;		/* counter, gauge or hist index, or window counter */
 	bool hist;
+	bool gauge;		/* `what` is a gauge index */
+	int window;		/* 0: no; 1: per second of `what`; 2: ratio what / attempts */
 	int skip_label;		/* label index left out (-1: none), e.g. status for durations */
 	uint64_t slot_ns, now_ns;
 };
@@ -346,33 +439,80 @@ static int render_series(void *ctx, const struct agg_series *s)
 		h = (struct expo_hist){ .bounds = r->bounds->le_s, .n_bounds = x.n,
 					.counts = x.cum, .cumulative = true, .sum = x.sum_s };
 		expo_histogram(r->e, l, n, &h);
-	} else {
+	} else if (r->window == 1 && s->wr) {
+		expo_gauge(r->e, l, n, wrate_per_s(s->wr, r->slot_ns, r->now_ns, (uint32_t)r->what));
+	} else if (r->window == 2 && s->wr) {
+		double v = wrate_ratio(s->wr, r->slot_ns, r->now_ns, (uint32_t)r->what,
+				       AGG_WR_ATTEMPTS);
+
+		expo_gauge(r->e, l, n, isnan(v) ? 0 : v);
+	} else if (r->gauge) {
+		expo_gauge(r->e, l, n, (double)s->gauge[r->what]);
+	} else if (!r->window) {
 		expo_counter(r->e, l, n, s->counter[r->what]);
 	}
 	return 0;
 }
 
-static void family(struct pipeline *p, struct expo *e, enum agg_family f, const char *name,
-		   enum expo_type type, int what, const char *help)
+static void family_mode(struct pipeline *p, struct expo *e, enum agg_family f, const char *name,
+			enum expo_type type, int what, int window, const char *help)
 {
 	struct render r = { .e = e, .fi = agg_family_info(f), .bounds = agg__bounds(p->agg),
-			    .what = what, .hist = type == EXPO_HISTOGRAM, .skip_label = -1 };
+			    .what = what, .hist = type == EXPO_HISTOGRAM,
+			    .gauge = type == EXPO_GAUGE && !window, .window = window,
+			    .skip_label = -1, .slot_ns = agg__slot_ns(p->agg),
+			    .now_ns = mono_now_ns() };
 
 	if (expo_family(e, name, type, help) == 0)
 		agg__visit(p->agg, f, render_series, &r);
 }
 
+static void family(struct pipeline *p, struct expo *e, enum agg_family f, const char *name,
+		   enum expo_type type, int what, const char *help)
+{
+	family_mode(p, e, f, name, type, what, 0, help);
+}
+
+/* The sba_worker_* families, per queue_name (also served on /metrics/workers). */
+static void render_workers(struct pipeline *p, struct expo *e)
+{
+	static const struct {
+		const char *name, *help;
+	} counters[AGG_W__COUNTERS] = {
+		[AGG_W_ADDED] = { "sba_worker_jobs_added", "Jobs added to the queue." },
+		[AGG_W_STARTED] = { "sba_worker_jobs_started",
+				    "Jobs handed to a worker (including those handed out in a finish reply)." },
+		[AGG_W_COMPLETED] = { "sba_worker_jobs_completed", "Jobs completed." },
+		[AGG_W_FAILED] = { "sba_worker_jobs_failed", "Jobs failed for good (no attempt left)." },
+		[AGG_W_RETRIED] = { "sba_worker_jobs_retried", "Failed attempts that will be retried." },
+		[AGG_W_STALLED] = { "sba_worker_jobs_stalled", "Jobs found stalled and moved back to wait." },
+	};
+
+	for (int c = 0; c < AGG_W__COUNTERS; c++)
+		family(p, e, AGG_WORKER, counters[c].name, EXPO_COUNTER, c, counters[c].help);
+	family(p, e, AGG_WORKER, "sba_worker_active_jobs", EXPO_GAUGE, AGG_W_ACTIVE,
+	       "Jobs started and not finished.");
+	family(p, e, AGG_WORKER, "sba_worker_queue_depth", EXPO_GAUGE, AGG_W_DEPTH,
+	       "Jobs waiting: from getCounts replies when the app asks, else inferred.");
+	family(p, e, AGG_WORKER, "sba_worker_job_duration_seconds", EXPO_HISTOGRAM,
+	       AGG_W_JOB_DURATION, "Job start to finish.");
+	family(p, e, AGG_WORKER, "sba_worker_job_wait_seconds", EXPO_HISTOGRAM, AGG_W_JOB_WAIT,
+	       "Job added (or due again) to started.");
+	family_mode(p, e, AGG_WORKER, "sba_worker_throughput", EXPO_GAUGE, AGG_WR_COMPLETED, 1,
+		    "Jobs completed per second over the window (60 s).");
+	family_mode(p, e, AGG_WORKER, "sba_worker_error_rate", EXPO_GAUGE, AGG_WR_FAILED, 2,
+		    "Failed attempts / attempts over the window.");
+	family_mode(p, e, AGG_WORKER, "sba_worker_error4xx_rate", EXPO_GAUGE, AGG_WR_4XX, 2,
+		    "Failed attempts whose reason names an HTTP 4xx status / attempts.");
+	family_mode(p, e, AGG_WORKER, "sba_worker_error5xx_rate", EXPO_GAUGE, AGG_WR_5XX, 2,
+		    "Failed attempts whose reason names an HTTP 5xx status / attempts.");
+	family_mode(p, e, AGG_WORKER, "sba_worker_timeout_rate", EXPO_GAUGE, AGG_WR_TIMEOUT, 2,
+		    "Failed attempts whose reason is a timeout / attempts.");
+}
+
 static const double quantiles[] = { 0.5, 0.95, 0.99 };
 static const char *const quantile_names[] = { "0.5", "0.95", "0.99" };
 
-/* The kernel's timestamps are CLOCK_MONOTONIC (bpf_ktime_get_ns). */
-static uint64_t mono_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int render_quantiles(void *ctx, const struct agg_series *s)
 {
@@ -421,6 +561,8 @@ void pipeline__render(void *ctx, struct expo *e)
 	       "Redis command latency: first command byte written to last reply byte read; "
 	       "blocking commands are left out.");
 
+	render_workers(p, e);
+
 	if (expo_family(e, "sba_observer_series", EXPO_GAUGE,
 			"Series held per family (the caps fold the excess into other).") == 0) {
 		for (int f = 0; f < AGG_FAMILY__MAX; f++) {
@@ -448,6 +590,13 @@ void pipeline__render(void *ctx, struct expo *e)
 	if (expo_family(e, "sba_observer_tenants_folded", EXPO_COUNTER,
 			"Requests whose tenant was folded into other (not among the top tenants).") == 0)
 		expo_counter(e, NULL, 0, tenant_topk__folded(p->tenants));
+	if (expo_family(e, "sba_observer_capture_cut_commands", EXPO_COUNTER,
+			"Redis commands longer than the capture cap: counted, but what they did "
+			"(e.g. a BullMQ script's first EVAL) is unknown.") == 0) {
+		struct expo_label l = { "protocol", "redis" };
+
+		expo_counter(e, &l, 1, p->redis_cmd_cut);
+	}
 	if (expo_family(e, "sba_observer_parse_errors", EXPO_COUNTER,
 			"Malformed traffic by protocol (the connection resynchronises).") == 0) {
 		uint64_t http = 0;
