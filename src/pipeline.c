@@ -9,6 +9,7 @@
  * series by agg's own caps. No label is ever a raw path, id or address.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "bullmq.h"
 #include "hist.h"
 #include "pipeline.h"
+#include "procstat.h"
 #include "route.h"
 #include "tenant.h"
 
@@ -29,12 +31,18 @@
 struct service_routes {
 	char name[SERVICE_NAME_MAX];
 	struct route_set *routes;
+	/* Process figures, summed over the service's processes each tick;
+	 * published under stats_lock for the renderer. */
+	uint64_t cpu_ns;	/* only grows: deltas of live processes are added */
+	uint64_t rss_bytes;
+	uint64_t mem_limit;	/* the largest limit of its processes' cgroups; 0: none */
 };
 
 struct proc {
 	uint32_t tgid;		/* 0: free slot */
 	struct service_id id;
 	struct service_routes *sr;
+	uint64_t cpu_ns;	/* at the last tick */
 };
 
 struct pipeline {
@@ -50,6 +58,7 @@ struct pipeline {
 	uint32_t n_services;
 	struct service_routes overflow;	/* services past MAX_SERVICES share it */
 	uint64_t last_decay_ns;
+	pthread_mutex_t stats_lock;	/* services[] figures and n_services, for the renderer */
 	/* Read by the renderer thread: plain counters, torn reads are harmless. */
 	uint64_t routes_folded;
 	uint64_t redis_cmd_cut;		/* Redis commands whose tail was not captured */
@@ -77,7 +86,9 @@ static struct service_routes *routes_for(struct pipeline *p, const char *service
 	if (!sr->routes)
 		return &p->overflow;
 	snprintf(sr->name, sizeof(sr->name), "%s", service);
+	pthread_mutex_lock(&p->stats_lock);
 	p->n_services++;
+	pthread_mutex_unlock(&p->stats_lock);
 	return sr;
 }
 
@@ -105,6 +116,7 @@ static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc
 		p->n_procs++;
 	}
 	pr->tgid = tgid;
+	pr->cpu_ns = 0;
 	service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services, &pr->id);
 	pr->sr = routes_for(p, pr->id.name);
 	return pr;
@@ -281,11 +293,16 @@ static void ev_proc(void *ctx, const struct sba_proc_ev *ev)
 
 	/* An exit (or an exec, which ends the old image) invalidates what we
 	 * know of the process; a new image is identified again on first use. */
+	struct proc tmp;
+
 	if (ev->hdr.kind == SBA_EV_PROC_EXIT || ev->hdr.kind == SBA_EV_PROC_EXEC) {
 		if (ev->hdr.kind == SBA_EV_PROC_EXIT)
 			conntab__forget_tgid(p->ct, ev->hdr.tgid);
 		proc_forget(p, ev->hdr.tgid);
 	}
+	/* Known from its start: its CPU and memory count before its first request. */
+	if (ev->hdr.kind == SBA_EV_PROC_EXEC || ev->hdr.kind == SBA_EV_PROC_FORK)
+		proc_of(p, ev->hdr.tgid, &tmp);
 }
 
 static void ev_conn(void *ctx, const struct sba_conn_ev *ev)
@@ -311,8 +328,44 @@ struct event_sink pipeline__sink(struct pipeline *p)
 				    .ctx = p };
 }
 
+/* CPU, memory and memory limit of every known process, summed per service.
+ * A process's CPU counts from when it became known (its first tick). */
+static void sample_processes(struct pipeline *p)
+{
+	static uint64_t rss[MAX_SERVICES + 1], limit[MAX_SERVICES + 1], cpu[MAX_SERVICES + 1];
+	struct procstat st;
+
+	memset(rss, 0, sizeof(rss));
+	memset(limit, 0, sizeof(limit));
+	memset(cpu, 0, sizeof(cpu));
+	for (size_t i = 0; i < PROC_SLOTS; i++) {
+		struct proc *pr = &p->procs[i];
+		size_t s;
+
+		if (!pr->tgid || !pr->sr || pr->sr == &p->overflow)
+			continue;
+		if (procstat_read(p->cfg.proc_root, "/sys/fs/cgroup", (pid_t)pr->tgid, &st))
+			continue;
+		s = (size_t)(pr->sr - p->services);
+		if (pr->cpu_ns && st.cpu_ns > pr->cpu_ns)
+			cpu[s] += st.cpu_ns - pr->cpu_ns;
+		pr->cpu_ns = st.cpu_ns ? st.cpu_ns : 1;
+		rss[s] += st.rss_bytes;
+		if (st.mem_limit > limit[s])
+			limit[s] = st.mem_limit;
+	}
+	pthread_mutex_lock(&p->stats_lock);
+	for (uint32_t s = 0; s < p->n_services; s++) {
+		p->services[s].cpu_ns += cpu[s];
+		p->services[s].rss_bytes = rss[s];
+		p->services[s].mem_limit = limit[s];
+	}
+	pthread_mutex_unlock(&p->stats_lock);
+}
+
 void pipeline__tick(struct pipeline *p, uint64_t now_ns)
 {
+	sample_processes(p);
 	agg__expire(p->agg, now_ns);
 	/* Halve tenant counts every minute: the top-K follows current traffic. */
 	if (now_ns - p->last_decay_ns > 60ull * 1000000000ull) {
@@ -332,6 +385,7 @@ struct pipeline *pipeline__new(const struct pipeline_config *cfg, int *bad_line)
 
 	if (!p)
 		return NULL;
+	pthread_mutex_init(&p->stats_lock, NULL);
 	if (cfg)
 		p->cfg = *cfg;
 	else
@@ -384,6 +438,7 @@ void pipeline__free(struct pipeline *p)
 	for (uint32_t i = 0; i < p->n_services; i++)
 		route_set__free(p->services[i].routes);
 	route_set__free(p->overflow.routes);
+	pthread_mutex_destroy(&p->stats_lock);
 	free(p);
 }
 
@@ -531,6 +586,41 @@ static int render_quantiles(void *ctx, const struct agg_series *s)
 	return 0;
 }
 
+/* sba_process_*: the Node processes' own resources, per service. */
+static void render_processes(struct pipeline *p, struct expo *e)
+{
+	static const struct {
+		const char *name, *help;
+		enum expo_type type;
+	} fam[] = {
+		{ "sba_process_cpu_seconds_total", "CPU time of the service's Node processes "
+		  "since the observer knew them.", EXPO_COUNTER },
+		{ "sba_process_resident_memory_bytes", "Resident memory of the service's Node "
+		  "processes.", EXPO_GAUGE },
+		{ "sba_process_memory_limit_bytes", "Memory limit of the cgroup of the service's "
+		  "processes (the tightest on the way to the root); absent when unlimited.",
+		  EXPO_GAUGE },
+	};
+
+	pthread_mutex_lock(&p->stats_lock);
+	for (int f = 0; f < 3; f++) {
+		if (expo_family(e, fam[f].name, fam[f].type, fam[f].help))
+			continue;
+		for (uint32_t s = 0; s < p->n_services; s++) {
+			const struct service_routes *sr = &p->services[s];
+			struct expo_label l = { "service", sr->name };
+
+			if (f == 0)
+				expo_counter_double(e, &l, 1, (double)sr->cpu_ns / 1e9);
+			else if (f == 1)
+				expo_gauge(e, &l, 1, (double)sr->rss_bytes);
+			else if (sr->mem_limit)
+				expo_gauge(e, &l, 1, (double)sr->mem_limit);
+		}
+	}
+	pthread_mutex_unlock(&p->stats_lock);
+}
+
 void pipeline__render(void *ctx, struct expo *e)
 {
 	struct pipeline *p = ctx;
@@ -562,6 +652,7 @@ void pipeline__render(void *ctx, struct expo *e)
 	       "blocking commands are left out.");
 
 	render_workers(p, e);
+	render_processes(p, e);
 
 	if (expo_family(e, "sba_observer_series", EXPO_GAUGE,
 			"Series held per family (the caps fold the excess into other).") == 0) {

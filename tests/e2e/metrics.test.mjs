@@ -18,7 +18,8 @@ const TOKEN = 'e2e-metrics-' + 'x'.repeat(40);
 const isRoot = process.getuid && process.getuid() === 0;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sba-metrics-'));
 const kids = [];
-let obsPort, apiPort, redisPort, obs, obsErr = '';
+let obsPort, apiPort, redisPort, obs, obsErr = '', memCg = null;
+const MEM_LIMIT = 768 * 1024 * 1024;
 
 function freePort() {
 	return new Promise((resolve) => {
@@ -99,11 +100,20 @@ before(async () => {
 	});
 	kids.push(api);
 	await new Promise((resolve) => api.stdout.once('data', resolve));
+	// A memory limit on the API's cgroup (v1 memory controller here; the
+	// observer reads v2's memory.max the same way), for sba_process_*.
+	if (fs.existsSync('/sys/fs/cgroup/memory/cgroup.procs')) {
+		memCg = `/sys/fs/cgroup/memory/sba-e2e-${process.pid}`;
+		fs.mkdirSync(memCg, { recursive: true });
+		fs.writeFileSync(path.join(memCg, 'memory.limit_in_bytes'), String(MEM_LIMIT));
+		fs.writeFileSync(path.join(memCg, 'cgroup.procs'), String(api.pid));
+	}
 	await waitFor(() => new Promise((r) => net.connect(redisPort, '127.0.0.1').on('connect', function () { this.destroy(); r(true); }).on('error', () => r(false))), 10000, 'redis');
 });
 
 after(() => {
 	for (const k of kids) try { k.kill('SIGINT'); } catch { /* gone */ }
+	if (memCg) setTimeout(() => { try { fs.rmdirSync(memCg); } catch { /* busy */ } }, 500);
 	fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -176,6 +186,20 @@ test('Redis commands are counted by command and status, blocking ones kept out o
 	assert.equal(c('BLPOP', 'ok'), 1);
 	assert.equal(sample(text, 'sba_redis_command_duration_seconds_count', { service: 'worker', command: 'SET' }), 6);
 	assert.equal(sample(text, 'sba_redis_command_duration_seconds_count', { service: 'worker', command: 'BLPOP' }), 0);
+});
+
+test('the processes\' CPU, memory and memory limit are served per service', { skip: !isRoot && 'needs root' }, async () => {
+	let text = '';
+	// Sampled once a second by the event loop: wait for two samples.
+	await waitFor(async () => {
+		text = await scrape();
+		return sample(text, 'sba_process_resident_memory_bytes', { service: 'api' }) > 0;
+	}, 10000, 'process figures');
+	const rss = sample(text, 'sba_process_resident_memory_bytes', { service: 'api' });
+	assert.ok(rss > 10e6 && rss < 2e9, `resident memory of the api: ${rss}`);
+	assert.match(text, /^sba_process_cpu_seconds_total\{service="api"\} [0-9.e+-]+$/m);
+	if (memCg)
+		assert.equal(sample(text, 'sba_process_memory_limit_bytes', { service: 'api' }), MEM_LIMIT);
 });
 
 test('the scrape passes promtool check metrics', { skip: !isRoot && 'needs root' }, async () => {
