@@ -43,6 +43,8 @@ struct proc {
 	struct service_id id;
 	struct service_routes *sr;
 	uint64_t cpu_ns;	/* at the last tick */
+	bool provisional;	/* identified at exec/fork: again at its first request,
+				 * once it may have renamed itself (process.title) */
 };
 
 struct pipeline {
@@ -101,14 +103,22 @@ static size_t proc_slot(const struct pipeline *p, uint32_t tgid)
 	return i;
 }
 
-/* The identity of tgid, cached; *tmp holds it when the cache is full. */
-static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc *tmp)
+/* The identity of tgid, cached; *tmp holds it when the cache is full.
+ * traffic: called for a request (a provisional identity is redone). */
+static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc *tmp,
+				  bool traffic)
 {
 	size_t i = proc_slot(p, tgid);
 	struct proc *pr = &p->procs[i];
 
-	if (pr->tgid == tgid)
+	if (pr->tgid == tgid) {
+		if (traffic && pr->provisional) {
+			pr->provisional = false;
+			service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services, &pr->id);
+			pr->sr = routes_for(p, pr->id.name);
+		}
 		return pr;
+	}
 	if (p->n_procs >= PROC_SLOTS * 3 / 4) {
 		p->uncached_lookups++;
 		pr = tmp;
@@ -117,6 +127,7 @@ static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc
 	}
 	pr->tgid = tgid;
 	pr->cpu_ns = 0;
+	pr->provisional = !traffic;
 	service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services, &pr->id);
 	pr->sr = routes_for(p, pr->id.name);
 	return pr;
@@ -165,7 +176,7 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 
 	if (!x->req || !x->resp)
 		return; /* nothing to label: counted by the session's stats */
-	pr = proc_of(p, ci->tgid, &tmp);
+	pr = proc_of(p, ci->tgid, &tmp, true);
 	if (route_template(p->patterns, x->req->path, x->req->path_len, route, sizeof(route)) < 0)
 		snprintf(route, sizeof(route), "%s", ROUTE_OTHER);
 	h.route = pr->sr->routes ? route_set__intern(pr->sr->routes, route) : ROUTE_OTHER;
@@ -219,7 +230,7 @@ static void on_redis(void *ctx, const struct conn_info *ci, const struct redisco
 				 r->epoch);
 	if (r->epoch)
 		return;
-	pr = proc_of(p, ci->tgid, &tmp);
+	pr = proc_of(p, ci->tgid, &tmp, true);
 	dur = r->ts_end_ns > r->ts_start_ns && !(r->flags & REDISCONN_R_NO_REPLY)
 		      ? r->ts_end_ns - r->ts_start_ns
 		      : AGG_NO_VALUE;
@@ -302,7 +313,7 @@ static void ev_proc(void *ctx, const struct sba_proc_ev *ev)
 	}
 	/* Known from its start: its CPU and memory count before its first request. */
 	if (ev->hdr.kind == SBA_EV_PROC_EXEC || ev->hdr.kind == SBA_EV_PROC_FORK)
-		proc_of(p, ev->hdr.tgid, &tmp);
+		proc_of(p, ev->hdr.tgid, &tmp, false);
 }
 
 static void ev_conn(void *ctx, const struct sba_conn_ev *ev)
