@@ -757,6 +757,19 @@ static bool version_ok(struct http1 *p, enum http1_err *err)
 	return false;
 }
 
+/* One more byte of an "HTTP/1.x" token; false (err set) when the token is
+ * already as long as a version can be: junk after a good one, or no version. */
+static bool version_char(struct http1 *p, uint8_t c, enum http1_err *err)
+{
+	if (p->tok_len < 8) {
+		p->tok[p->tok_len++] = (char)c;
+		return true;
+	}
+	if (version_ok(p, err))
+		*err = HTTP1_ERR_START_LINE;	/* junk after it */
+	return false;
+}
+
 /* Bytes of head budget left. */
 static uint64_t head_budget(const struct http1 *p)
 {
@@ -909,11 +922,7 @@ static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct h
 				if (!version_ok(p, &err))
 					return fail(p, in, i, err, ev);
 				p->state = c == '\r' ? S_LINE_LF : S_HDR_START;
-			} else if (p->tok_len < 8) {
-				p->tok[p->tok_len++] = (char)c;
-			} else {
-				if (version_ok(p, &err))
-					err = HTTP1_ERR_START_LINE;	/* junk after it */
+			} else if (!version_char(p, c, &err)) {
 				return fail(p, in, i, err, ev);
 			}
 			head_take(p, 1);
@@ -934,11 +943,7 @@ static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct h
 					return fail(p, in, i, err, ev);
 				p->tok_len = 0;
 				p->state = S_STATUS;
-			} else if (p->tok_len < 8) {
-				p->tok[p->tok_len++] = (char)c;
-			} else {
-				if (version_ok(p, &err))
-					err = HTTP1_ERR_START_LINE;	/* junk after it */
+			} else if (!version_char(p, c, &err)) {
 				return fail(p, in, i, err, ev);
 			}
 			head_take(p, 1);

@@ -336,6 +336,15 @@ static void response_head(struct httpconn *c, const struct http1_head *h)
 	c->resp_mode = RESP_PAIRED;
 }
 
+/* Malformed input or lost sync, in either direction: counted, nothing more. */
+static void count_trouble(struct httpconn *c, const struct http1_event *ev)
+{
+	if (ev->type == HTTP1_EV_ERROR)
+		c->st->parse_errors[ev->err < HTTP1_ERR__MAX ? ev->err : 0]++;
+	else
+		c->st->sync_losses++;
+}
+
 static void on_response(struct httpconn *c, const struct http1_event *ev)
 {
 	switch (ev->type) {
@@ -351,10 +360,8 @@ static void on_response(struct httpconn *c, const struct http1_event *ev)
 		c->resp_mode = RESP_NONE;
 		break;
 	case HTTP1_EV_ERROR:
-		c->st->parse_errors[ev->err < HTTP1_ERR__MAX ? ev->err : 0]++;
-		break;
 	case HTTP1_EV_LOST:
-		c->st->sync_losses++;
+		count_trouble(c, ev);
 		break;
 	case HTTP1_EV_NONE:
 		break;
@@ -383,10 +390,8 @@ static void on_request(struct httpconn *c, const struct http1_event *ev)
 		c->open_req_seq = 0;
 		break;
 	case HTTP1_EV_ERROR:
-		c->st->parse_errors[ev->err < HTTP1_ERR__MAX ? ev->err : 0]++;
-		break;
 	case HTTP1_EV_LOST:
-		c->st->sync_losses++;
+		count_trouble(c, ev);
 		break;
 	case HTTP1_EV_NONE:
 		break;
