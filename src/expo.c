@@ -80,6 +80,27 @@ size_t expo_format_double(char dst[32], double v)
 			return (size_t)(p - dst);
 		}
 	}
+	/* Whole milliseconds (Unix timestamps of exemplars): 9e12 s keeps
+	 * v * 1e3 below 2^53. */
+	if (fabs(v) < 9e12) {
+		int64_t ms = llround(v * 1e3);
+
+		if ((double)ms / 1e3 == v) {
+			uint64_t a = ms < 0 ? (uint64_t)-ms : (uint64_t)ms, frac = a % 1000;
+			char f[3] = { (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+				      (char)('0' + frac % 10) };
+			int len = 3;
+
+			if (ms < 0)
+				*p++ = '-';
+			p = put_u64(p, a / 1000);
+			*p++ = '.';
+			while (len > 1 && f[len - 1] == '0')
+				len--;
+			p = put(p, f, (size_t)len);
+			return (size_t)(p - dst);
+		}
+	}
 	n = snprintf(dst, 32, "%.15g", v);
 	if (strtod(dst, NULL) != v)
 		n = snprintf(dst, 32, "%.17g", v);

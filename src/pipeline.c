@@ -648,7 +648,9 @@ static int render_series(void *ctx, const struct agg_series *s)
 						   s->ex->id };
 			ex = (struct expo_exemplar){ .labels = &exl, .n_labels = 1,
 						     .value = (double)s->ex->value_ns / 1e9,
-						     .ts = (double)s->ex->ts_ns / 1e9 + r->wall_off_s };
+						     /* whole ms: printed without printf */
+						     .ts = (double)llround(((double)s->ex->ts_ns / 1e9 +
+									    r->wall_off_s) * 1e3) / 1e3 };
 			while (b < x.n && ex.value > r->bounds->le_s[b])
 				b++;
 			exs[b] = &ex;
