@@ -167,7 +167,7 @@ sum_over() { # fn pid...
 }
 # Busy time of every CPU in µs (from /proc/stat: all but idle and iowait).
 machine_busy_us() {
-	awk -v hz="$CLK_TCK" '/^cpu /{b=$2+$3+$4+$7+$8+$9; printf "%d\n", b*1000000/hz}' /proc/stat
+	awk -v hz="$CLK_TCK" '/^cpu /{b=$2+$3+$4+$7+$8+$9; printf "%.0f\n", b*1000000/hz}' /proc/stat
 }
 # {"<id>":{"name":..,"run_time_ns":..,"run_cnt":..}} of the observer's programs.
 bpf_snapshot() {
@@ -264,7 +264,7 @@ obs_start() { # flavour tag
 	fi
 	# Background jobs of a script start with SIGINT ignored; give it back.
 	# shellcheck disable=SC2086 # word splitting of the flag lists is wanted
-	$SIGINT_DFL taskset -c "$LOAD_CPU" "$OBSERVER" --hooks "$flavour" --stats $target $OBSERVER_ARGS \
+	$SIGINT_DFL taskset -c "$LOAD_CPU" "$OBSERVER" --hooks "$flavour" --stats $target $OBSERVER_ARGS ${WL_OBS_ARGS:-} \
 		>"$OBS_OUT" 2>"$OBS_ERR" </dev/null &
 	OBS_PID=$!
 	started "$OBS_PID" INT
@@ -450,6 +450,7 @@ for WL_NAME in $WORKLOADS; do
 	[ -f "$wl_file" ] || die "no workload $WL_NAME ($wl_file)"
 	unset -f wl_setup wl_run wl_teardown
 	WL_DESC=$WL_NAME WL_UNIT=req WL_TARGET_NAME="" WL_TARGET_LOSS_PCT="" WL_TARGET_ADDED_US=""
+	WL_OBS_ARGS=""	# observer flags of this workload (e.g. --listen for a scrape)
 	APP_PIDS=() TARGET_PIDS=()
 	# shellcheck source=/dev/null
 	. "$wl_file"

@@ -35,7 +35,7 @@
 #define HTTPCONN_MAX_PENDING_LIMIT 1024
 
 /* httpconn_exchange.flags */
-#define HTTPCONN_X_STREAMING	0x01	/* text/event-stream: ended at the response head */
+#define HTTPCONN_X_STREAMING	0x01	/* text/event-stream: ends with its framing or at close */
 #define HTTPCONN_X_UPGRADE	0x02	/* 101 or CONNECT 2xx: ended at the response head */
 #define HTTPCONN_X_APPROX_END	0x04	/* response framing not captured: end by a resync rule */
 #define HTTPCONN_X_END_LOST	0x08	/* the response's end fell into lost bytes: end is an upper bound */
@@ -51,7 +51,7 @@ struct httpconn_exchange {
 	uint64_t duration_ns;		/* end - start */
 	uint64_t ttfb_ns;		/* first response byte - start */
 	uint64_t req_bytes;		/* head + body as far as seen when the exchange ended */
-	uint64_t resp_bytes;		/* head + body; head only for STREAMING and UPGRADE */
+	uint64_t resp_bytes;		/* head + body; head only for UPGRADE */
 	uint32_t flags;			/* HTTPCONN_X_* */
 	uint8_t role;			/* SBA_ROLE_SERVER or SBA_ROLE_CLIENT */
 };

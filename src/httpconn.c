@@ -47,6 +47,7 @@ struct httpconn {
 	uint8_t role;		/* enum sba_role */
 	uint8_t req_dir;	/* enum sba_dir carrying requests */
 	uint8_t resp_mode;	/* RESP_* */
+	bool resp_streaming;	/* the open paired response is text/event-stream */
 	bool upgraded;
 	bool closed;
 };
@@ -326,13 +327,11 @@ static void response_head(struct httpconn *c, const struct http1_head *h)
 	}
 	if (rq->head.method == HTTP1_METHOD_HEAD)
 		http1__set_no_body(resp_parser(c));
-	if (h->flags & HTTP1_F_EVENT_STREAM) {
+	/* A stream (SSE) is one exchange like any other: it ends with its
+	 * framing (or at close), so its duration is the whole stream. */
+	c->resp_streaming = (h->flags & HTTP1_F_EVENT_STREAM) != 0;
+	if (c->resp_streaming)
 		c->st->streaming++;
-		emit(c, rq, h, h->ts_head_exit, h->head_len, HTTPCONN_X_STREAMING);
-		q_pop(c);
-		c->resp_mode = RESP_IGNORE;
-		return;
-	}
 	c->resp_mode = RESP_PAIRED;
 }
 
@@ -354,10 +353,12 @@ static void on_response(struct httpconn *c, const struct http1_event *ev)
 	case HTTP1_EV_END:
 		if (c->resp_mode == RESP_PAIRED && c->q_len) {
 			emit(c, q_front(c), ev->head, ev->ts_last, ev->msg_bytes,
-			     end_flags(ev->end_flags));
+			     end_flags(ev->end_flags) |
+			     (c->resp_streaming ? HTTPCONN_X_STREAMING : 0));
 			q_pop(c);
 		}
 		c->resp_mode = RESP_NONE;
+		c->resp_streaming = false;
 		break;
 	case HTTP1_EV_ERROR:
 	case HTTP1_EV_LOST:

@@ -174,6 +174,21 @@ for (const w of workloads) {
     row(`latency p50 / p99 µs`, (s) => `${fi(s.lat_p50_us)} / ${fi(s.lat_p99_us)}`);
   }
   row(`observer ready ms`, (s, c) => (c === 'off' ? '' : fi(s.obs_ready_ms)));
+  // workloads that count what the observer captured (express50*): summed
+  // over the on phases, exact (captured, sent = the app's own count)
+  for (const c of ons) {
+    const g = get(c).filter((x) => num(x.sent));
+    if (!g.length) continue;
+    const t = (k) => g.reduce((a, x) => a + (x[k] || 0), 0);
+    const cap = t('captured'), sent = t('sent');
+    const worst = Math.min(...g.map((x) => (x.sent ? x.captured / x.sent : 1)));
+    C[c].captured = { captured: cap, sent, ratio: sent ? cap / sent : null, worst_phase_ratio: worst,
+      obs_drops: t('obs_drops'), obs_lost_bytes: t('obs_lost_bytes'), parse_errors: t('parse_errors'),
+      routes_folded: t('routes_folded'), tenants_folded: t('tenants_folded'), other_services: t('other_services') };
+    const k = C[c].captured;
+    p(`   ${c} captured/sent: ${k.captured}/${k.sent} = ${(100 * k.ratio).toFixed(4)} % (worst phase ${(100 * worst).toFixed(4)} %);` +
+      ` drops ${k.obs_drops}, lost bytes ${k.obs_lost_bytes}, parse errors ${k.parse_errors}, folded routes/tenants ${k.routes_folded}/${k.tenants_folded}`);
+  }
   for (const c of ons) {
     const s = C[c];
     // programs that cost at least 1 ns per request, most expensive first
@@ -240,7 +255,7 @@ const cols = ['workload', 'unit', 'round', 'pos', 'cond', 'hooks', 'secs', 'requ
   'app_cpu_us', 'app_cpu_us_per_req', 'app_sched_us_per_req', 'machine_busy_us_per_req',
   'obs_cpu_us_per_req', 'obs_sched_us_per_req', 'obs_ready_ms', 'bpf_ns_per_req', 'bpf_runs_per_req',
   'stats_window', 'stats_requests', 'ring_bytes_per_req', 'data_events_per_req', 'bytes_captured_per_req',
-  'drops_total', 'lat_p50_us', 'lat_p99_us', 'client_errors'];
+  'drops_total', 'lat_p50_us', 'lat_p99_us', 'client_errors', 'sent', 'captured', 'captured_ratio', 'obs_drops', 'delay_ms'];
 const csv = [cols.join(',')].concat(phases.map((x) => cols.map((k) => {
   const v = x[k];
   return v === null || v === undefined ? '' : typeof v === 'number' ? String(+v.toFixed(6)) : String(v);

@@ -196,12 +196,13 @@ static const struct transcript transcripts[] = {
 		   "Upgrade: websocket\r\n\r\n\x81\x05hello" },
 	    { IN, "\x81\x85\x01\x02\x03\x04xxxxx" }, { OUT, "HTTP/1.1 200 OK\r\n\r\n" } },
 	  "GET /ws 101 q61 r77 U|", 0 },
-	{ "server-sent events: ends at the response head",
+	{ "server-sent events: one exchange, ends with the stream",
 	  { { IN, "GET /events HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n" },
 	    { OUT, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 		   "Transfer-Encoding: chunked\r\n\r\n" },
-	    { OUT, "e\r\ndata: hello\n\n\r\n" }, { OUT, "e\r\ndata: again\n\n\r\n" } },
-	  "GET /events 200 q51 r80 S|", 0 },
+	    { OUT, "d\r\ndata: hello\n\n\r\n" }, { OUT, "d\r\ndata: again\n\n\r\n" },
+	    { OUT, "0\r\n\r\n" } },
+	  "GET /events 200 q51 r121 S|", 0 },
 	{ "CONNECT tunnel: counted as an upgrade",
 	  { { IN, "CONNECT db:5432 HTTP/1.1\r\n\r\n" },
 	    { OUT, "HTTP/1.1 200 Connection Established\r\n\r\n" },
@@ -360,23 +361,47 @@ static void test_interim_does_not_count_as_first_byte(void)
 	conn_close(&t);
 }
 
-static void test_sse_ends_at_head(void)
+/* A stream is one exchange: its duration runs to its last byte (issue 3:
+ * first request byte -> last response byte), however long it lasts. */
+static void test_sse_ends_with_the_stream(void)
 {
 	struct conn t;
 
 	conn_open(&t, SBA_ROLE_SERVER, 0, false);
 	feeds(&t, IN, GET("/sse"));
-	feeds(&t, OUT, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n");	/* k1 */
+	feeds(&t, OUT, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+		       "Transfer-Encoding: chunked\r\n\r\n");	/* k1 */
+	for (int i = 0; i < 50; i++)
+		feeds(&t, OUT, "c\r\ndata: tick\n\n\r\n");	/* k2..k51 */
+	CHECK_EQ_INT(t.rec.count, 0);
+	CHECK_EQ_INT(httpconn__pending(t.c), 1);
+	feeds(&t, OUT, "0\r\n\r\n");	/* k52 */
 	CHECK_EQ_INT(t.rec.count, 1);
-	CHECK_EQ_INT(t.rec.last.end_ns, tout(1));
+	CHECK_EQ_INT(t.rec.last.end_ns, tout(52));
+	CHECK_EQ_INT(t.rec.last.ttfb_ns, tin(1) - tout(0));
 	CHECK_EQ_INT(t.rec.last.flags, HTTPCONN_X_STREAMING);
 	CHECK_EQ_INT(httpconn__pending(t.c), 0);
-	for (int i = 0; i < 50; i++)
-		feeds(&t, OUT, "data: tick\n\n");
+	/* the next request on the connection is an exchange of its own */
+	feeds(&t, IN, GET("/after"));
+	feeds(&t, OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CHECK_EQ_INT(t.rec.count, 2);
+	CHECK_EQ_INT(t.rec.last.flags, 0);
 	conn_close(&t);
-	CHECK_EQ_INT(t.rec.count, 1);	/* nothing more at close */
 	CHECK_EQ_INT(t.stats.streaming, 1);
-	CHECK_EQ_INT(t.stats.exchanges, 1);
+	CHECK_EQ_INT(t.stats.exchanges, 2);
+
+	/* without framing (HTTP/1.0 style), the stream ends at close */
+	conn_open(&t, SBA_ROLE_SERVER, 0, false);
+	feeds(&t, IN, GET("/sse"));
+	feeds(&t, OUT, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n");
+	for (int i = 0; i < 50; i++)
+		feeds(&t, OUT, "data: tick\n\n");	/* k2..k51 */
+	CHECK_EQ_INT(t.rec.count, 0);
+	conn_close(&t);
+	CHECK_EQ_INT(t.rec.count, 1);
+	CHECK_EQ_INT(t.rec.last.end_ns, tout(51));
+	CHECK_EQ_INT(t.rec.last.flags, HTTPCONN_X_STREAMING | HTTPCONN_X_AT_CLOSE);
+	CHECK_EQ_INT(t.stats.streaming, 1);
 }
 
 /* Chunk-size lines not captured: the response ends when the next request
@@ -728,7 +753,7 @@ int main(void)
 	RUN(test_server_timing);
 	RUN(test_client_timing);
 	RUN(test_interim_does_not_count_as_first_byte);
-	RUN(test_sse_ends_at_head);
+	RUN(test_sse_ends_with_the_stream);
 	RUN(test_uncaptured_chunked_ends_at_next_request);
 	RUN(test_large_upload_counted);
 	RUN(test_uncaptured_chunked_upload);
