@@ -257,8 +257,8 @@ m = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M)
 check("systemd unit: CapabilityBoundingSet = documented tested set",
       m and sorted(m.group(1).split()) == sorted(caps), m and m.group(1))
 check("systemd unit: NoNewPrivileges, ProtectSystem=strict, --token-file",
-      re.search(r"^NoNewPrivileges=yes$", unit, re.M) and re.search(r"^ProtectSystem=strict$", unit, re.M)
-      and "--token-file=" in unit)
+      (re.findall(r"^NoNewPrivileges=(.*)$", unit, re.M) or [""])[-1] == "yes" and
+      (re.findall(r"^ProtectSystem=(.*)$", unit, re.M) or [""])[-1] == "strict" and "--token-file=" in unit)
 EOF
 while IFS= read -r line; do
 	case $line in
