@@ -12,11 +12,14 @@ need_cmds=(
 	"cc:gcc" "make:make" "git:git" "node:nodejs" "npm:npm" "curl:curl"
 	"redis-server:redis-server" "wrk:wrk" "prometheus:prometheus" "promtool:prometheus" "amtool:prometheus-alertmanager"
 	"setpriv:util-linux" "ip:iproute2" "jq:jq" "openssl:openssl"
+	"nginx:nginx" "apache2:apache2" "systemd-analyze:systemd" "readelf:binutils"
 )
 need_files=(
 	"/usr/include/bpf/libbpf.h:libbpf-dev" "/usr/include/gelf.h:libelf-dev"
 	"/usr/include/zlib.h:zlib1g-dev" "/usr/include/microhttpd.h:libmicrohttpd-dev"
 	"/usr/include/gnutls/gnutls.h:libgnutls28-dev" "/usr/include/nettle/sha2.h:nettle-dev"
+	"/usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml"
+	"/usr/lib/apache2/modules/mod_proxy_http.so:apache2"
 )
 
 missing=()
@@ -44,8 +47,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# prometheus from Debian starts a service on install; the tests run their own.
+# prometheus, nginx and apache2 from Debian start a service on install; the
+# tests run their own.
 if command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now prometheus prometheus-alertmanager prometheus-node-exporter redis-server >/dev/null 2>&1 || true
+	systemctl disable --now prometheus prometheus-alertmanager prometheus-node-exporter redis-server nginx apache2 >/dev/null 2>&1 || true
 fi
 echo "install-deps: done"
