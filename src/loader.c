@@ -112,17 +112,29 @@ static int check_capabilities(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
+	bool bpf, perfmon;
 
 	if (syscall(SYS_capget, &hdr, data))
 		return 0; /* cannot tell: let the kernel decide */
-	if (has_cap(data, CAP_SYS_ADMIN))
-		return 0;
-	if (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))
-		return 0;
-	pr_err("missing capabilities: loading the probes needs CAP_BPF and CAP_PERFMON "
-		"(or CAP_SYS_ADMIN), and reading other processes needs CAP_SYS_PTRACE and "
-		"CAP_DAC_READ_SEARCH; run as root or grant them (docs/OPERATIONS.md)\n");
-	return -EPERM;
+	bpf = has_cap(data, CAP_BPF) || has_cap(data, CAP_SYS_ADMIN);
+	perfmon = has_cap(data, CAP_PERFMON) || has_cap(data, CAP_SYS_ADMIN);
+	if (!bpf || !perfmon) {
+		pr_err("missing capabilities: %s%s%s; loading the probes needs CAP_BPF and "
+		       "CAP_PERFMON (or CAP_SYS_ADMIN); run as root or grant them "
+		       "(docs/OPERATIONS.md)\n",
+		       bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "",
+		       perfmon ? "" : "CAP_PERFMON");
+		return -EPERM;
+	}
+	/* Not fatal: the probes load, but other users' processes stay unknown. */
+	if (!has_cap(data, CAP_SYS_PTRACE))
+		pr_warn("no CAP_SYS_PTRACE: Node processes of other users cannot be recognised "
+			"(/proc/PID/exe is unreadable); grant it to observe them (docs/OPERATIONS.md)\n");
+	if (!has_cap(data, CAP_DAC_READ_SEARCH))
+		pr_warn("no CAP_DAC_READ_SEARCH: service names cannot be read from other users' "
+			"environments (OTEL_SERVICE_NAME) and fall back to the script name; grant it "
+			"(docs/OPERATIONS.md)\n");
+	return 0;
 }
 
 static int check_btf(const struct sba_config *cfg)
@@ -251,12 +263,18 @@ static bool tracepoint_exists(const struct bpf_program *p)
 {
 	const char *name = bpf_program__section_name(p) + strlen("tp/syscalls/");
 	char path[PATH_MAX];
+	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/events/syscalls/%s",
-		 access(DEBUGFS_TRACING_DIR "/events", F_OK) == 0 ? DEBUGFS_TRACING_DIR
+		 stat(DEBUGFS_TRACING_DIR "/events", &st) == 0 ? DEBUGFS_TRACING_DIR
 								  : TRACEFS_DIR,
 		 name);
-	return access(path, F_OK) == 0;
+	/* stat, not access: access() checks the real uid and ignores the
+	 * capabilities a non-root observer runs with. */
+	if (stat(path, &st) == 0)
+		return true;
+	pr_warn("no tracepoint %s (%s): its program is not attached\n", path, strerror(errno));
+	return false;
 }
 
 static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
