@@ -17,6 +17,7 @@ struct observer_bpf;
 struct loader {
 	struct observer_bpf *skel;
 	struct ring_buffer *rb;
+	int wake_fd;		/* epoll, edge-triggered on the ring: forced wakeups only */
 	int n_attached;		/* programs attached */
 };
 
@@ -28,6 +29,13 @@ struct loader {
  */
 int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sample_fn fn,
 		  void *ctx);
+
+/*
+ * Waits up to timeout_ms, or until the kernel forces a wakeup because the
+ * ring is filling up, then hands every waiting record to the callback.
+ * Returns the number of records or -errno (-EINTR when a signal came).
+ */
+int loader__drain(struct loader *l, int timeout_ms);
 
 /* Detaches and frees everything; safe on a zeroed or half-started loader. */
 void loader__stop(struct loader *l);

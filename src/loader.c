@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -391,6 +392,19 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 		pr_err("failed to open the ring buffer: %s\n", strerror(-err));
 		goto out_stop;
 	}
+	/* Edge-triggered: level-triggered, the ring's fd reads as ready while
+	 * any record waits, so under steady traffic the loop would wake for a
+	 * few records at a time instead of batching poll_ms worth of them. An
+	 * edge comes only from a wakeup, and the probes write without one
+	 * unless the ring is filling up. */
+	l->wake_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->wake_fd < 0 ||
+	    epoll_ctl(l->wake_fd, EPOLL_CTL_ADD, bpf_map__fd(l->skel->maps.events),
+		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET })) {
+		err = -errno;
+		pr_err("failed to watch the ring buffer: %s\n", strerror(-err));
+		goto out_stop;
+	}
 	return 0;
 
 out_stop:
@@ -398,10 +412,22 @@ out_stop:
 	return err;
 }
 
+int loader__drain(struct loader *l, int timeout_ms)
+{
+	struct epoll_event ev;
+
+	if (epoll_wait(l->wake_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return ring_buffer__consume(l->rb);
+}
+
 void loader__stop(struct loader *l)
 {
-	if (l->rb)
+	if (l->rb) {
+		if (l->wake_fd > 0)
+			close(l->wake_fd);
 		ring_buffer__free(l->rb);
+	}
 	if (l->skel) {
 		if (bpf_map__is_pinned(l->skel->maps.counters))
 			bpf_map__unpin(l->skel->maps.counters, NULL);

@@ -156,14 +156,7 @@ int main(int argc, char **argv)
 	/* Records are written without wakeups: drain every poll_ms, or sooner
 	 * when the kernel forces a wakeup because the ring is filling up. */
 	while (!exiting) {
-		err = ring_buffer__poll(l.rb, cfg.poll_ms);
-		if (err == -EINTR) {
-			err = 0;
-		} else if (err < 0) {
-			pr_err("reading the ring buffer failed: %s\n", strerror(-err));
-			goto out;
-		}
-		err = ring_buffer__consume(l.rb);
+		err = loader__drain(&l, (int)cfg.poll_ms);
 		if (err < 0 && err != -EINTR) {
 			pr_err("reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
