@@ -239,6 +239,13 @@ check("ServiceMonitor: port metrics, /metrics, 15s, Bearer from the DaemonSet's 
       get(ep, "authorization", "credentials", "key") == "token" and
       get(sm, "spec", "selector", "matchLabels") == NAME, ep)
 
+# deploy/prometheus/prometheus.yml reads the token where the operator mounts
+# the DaemonSet's Secret.
+prom = yaml.safe_load(open("deploy/prometheus/prometheus.yml"))
+files = [get(j, "authorization", "credentials_file") for j in prom.get("scrape_configs") or []]
+check("prometheus.yml: every job's credentials_file is the DaemonSet's Secret as mounted",
+      files and all(f == "/etc/prometheus/secrets/%s/token" % secret_name for f in files), files)
+
 # The plain Prometheus scrape config documented in OPERATIONS.md.
 ops = open("docs/OPERATIONS.md").read()
 blocks = [b for b in re.findall(r"```yaml\n(.*?)```", ops, re.S) if "credentials_file" in b]
