@@ -25,7 +25,7 @@
 #define SBA_CAP_HEAD_DEFAULT	4096
 /* Writes to a tail port (Redis) longer than their capture also send their
  * last bytes as a second event: the keys of an EVAL follow a 13-32 KB script. */
-#define SBA_CAP_TAIL_DEFAULT	4096
+#define SBA_CAP_TAIL_DEFAULT	16384
 #define SBA_TAIL_PORTS_MAX	8
 #define SBA_CAP_BODY_DEFAULT	1024
 /* iovecs walked for one readv/writev/recvmsg/sendmsg (IOV_MAX is 1024). */

@@ -51,7 +51,7 @@ static const struct opt_doc opts[] = {
 	  "bytes copied from each further syscall in the same direction (default 1024)" },
 	{ { "capture-tail", required_argument, NULL, OPT_CAP_TAIL }, "BYTES",
 	  "also copy the last BYTES of writes to Redis (--redis-port) that are longer than"
-	  " their capture, e.g. the keys after a script (default 4096, 0: off)" },
+	  " their capture, e.g. the keys after a script (default 16384, 0: off)" },
 	{ { "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, "BYTES",
 	  "size of the kernel->user ring buffer, a power of two (default 8388608)" },
 	{ { "poll-ms", required_argument, NULL, OPT_POLL_MS }, "MS",
