@@ -16,8 +16,9 @@ export const BIN = process.env.SBA_OBSERVER || path.join(ROOT, 'build/sba-observ
 export class Observer {
 	constructor(args) {
 		// No metrics endpoint: these runs check the trace, and must not clash
-		// with another observer on :9464.
-		this.args = ['--trace', '--listen', 'none', ...args];
+		// with another observer on :9464. Only what the kernel delivered (no
+		// http/job lines concluded by the pipeline): each line is one record.
+		this.args = ['--trace=proc,conn,data', '--listen', 'none', ...args];
 		this.events = [];
 		this.bad = [];
 		this.stderr = '';
