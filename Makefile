@@ -47,7 +47,7 @@ PURE_SRCS := $(wildcard $(addprefix src/,json.c buf.c http1.c httpconn.c route.c
 APP_PURE := src/json.c src/buf.c src/expo.c src/auth.c src/pipeline.c src/conntab.c src/service.c \
 	src/procstat.c \
 	src/http1.c src/httpconn.c src/route.c src/tenant.c src/resp.c src/redisconn.c src/bullmq.c \
-	src/agg.c src/hist.c src/window.c
+	src/agg.c src/hist.c src/window.c src/slowlog.c
 APP_SRCS := $(filter-out $(PURE_SRCS),$(wildcard src/*.c)) $(APP_PURE)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

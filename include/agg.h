@@ -142,6 +142,7 @@ struct agg_family_info {
 	uint8_t fold[AGG_MAX_LABELS];	/* label indices, in folding order */
 	uint32_t n_counters, n_gauges, n_hists;
 	bool wquant, wrate;
+	bool exemplar;			/* keeps an exemplar for its first histogram */
 	uint32_t max_series;		/* defaults */
 	uint32_t max_per_service;
 };
@@ -174,6 +175,30 @@ struct agg *agg__new(const struct agg_config *cfg);
 /* Writer only, with no reader running. NULL is fine. */
 void agg__free(struct agg *a);
 
+/*
+ * Exemplar of a series' first histogram (HTTP durations): one request that
+ * fell into it, with its id, so an SRE can jump from a bucket to a trace or
+ * a log line. One per series, bounded memory: a new observation replaces
+ * the kept one when it is at least as slow, or when the kept one is older
+ * than AGG_EXEMPLAR_HOLD_NS, so the exemplar leans to the slow requests of
+ * the last seconds while still following the traffic.
+ */
+#define AGG_EXEMPLAR_ID_MAX	63
+#define AGG_EXEMPLAR_HOLD_NS	(10ull * 1000000000ull)
+
+enum agg_exemplar_kind {
+	AGG_EX_NONE = 0,
+	AGG_EX_TRACE_ID,		/* label trace_id: from a W3C traceparent */
+	AGG_EX_REQUEST_ID,		/* label request_id: the x-request-id header */
+};
+
+struct agg_exemplar {
+	uint64_t value_ns;
+	uint64_t ts_ns;			/* the update's now_ns (CLOCK_MONOTONIC) */
+	uint64_t kind;			/* enum agg_exemplar_kind */
+	char id[AGG_EXEMPLAR_ID_MAX + 1];
+};
+
 /* One update of one series. Fields left as agg_update_init() sets them do
  * nothing. */
 struct agg_update {
@@ -184,6 +209,10 @@ struct agg_update {
 	uint32_t gauge_add;			/* bit g: gauge g += gauge[g] */
 	uint64_t wq_ns;				/* into the window quantiles; AGG_NO_VALUE */
 	uint64_t wr_add[WRATE_MAX];		/* added to the window counters */
+	/* With obs_ns[0], in families that keep exemplars: the request's trace
+	 * id or request id, kept per the policy of struct agg_exemplar. */
+	uint32_t ex_kind;			/* enum agg_exemplar_kind; 0: none */
+	const char *ex_id;			/* NUL-terminated, cut to AGG_EXEMPLAR_ID_MAX */
 };
 
 void agg_update_init(struct agg_update *u);
@@ -208,6 +237,8 @@ struct agg_http {
 	uint16_t status;
 	uint64_t duration_ns;
 	uint64_t ttfb_ns;		/* AGG_NO_VALUE: unknown */
+	uint32_t ex_kind;		/* exemplar of the duration: enum agg_exemplar_kind */
+	const char *ex_id;
 };
 
 /* Writer: HTTP_SERVER (and the HTTP_QUANTILE window of service, route).
@@ -254,6 +285,7 @@ struct agg_series {
 	const struct hist *hist;		/* n_hists, layout agg__bounds() */
 	const struct wquant *wq;		/* NULL unless the family has one */
 	const struct wrate *wr;			/* NULL unless the family has one */
+	const struct agg_exemplar *ex;		/* NULL unless one is kept */
 };
 
 /* Return 0 to go on, anything else to stop the visit. */

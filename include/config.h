@@ -20,8 +20,16 @@ enum sba_hooks {
 
 #define SBA_MAX_PIDS 64
 
+/* --trace kinds (the ready and stats lines come with any of them) */
+#define SBA_TRACE_PROC	0x01	/* exec, fork, exit */
+#define SBA_TRACE_CONN	0x02	/* open, close */
+#define SBA_TRACE_DATA	0x04	/* captured chunks */
+#define SBA_TRACE_HTTP	0x08	/* paired HTTP exchanges, as labelled */
+#define SBA_TRACE_JOB	0x10	/* BullMQ job operations */
+#define SBA_TRACE_ALL	0x1f
+
 struct sba_config {
-	bool trace;		/* --trace: JSON lines on stdout */
+	uint32_t trace;		/* --trace[=KINDS]: SBA_TRACE_* kinds of JSON lines on stdout */
 	bool stats;		/* --stats: counters as JSON on stdout at exit */
 	enum sba_hooks hooks;
 	int n_pids;

@@ -85,6 +85,13 @@ void conntab__close(struct conntab *t, uint64_t conn_id);
 /* The process exited: every connection of tgid is closed. */
 void conntab__forget_tgid(struct conntab *t, uint32_t tgid);
 
+/* Calls fn for every HTTP connection with its role (given or inferred) and
+ * its requests waiting for their response. */
+void conntab__visit_http(const struct conntab *t,
+			 void (*fn)(void *ctx, const struct conn_info *ci, enum sba_role role,
+				    uint32_t pending),
+			 void *ctx);
+
 size_t conntab__count(const struct conntab *t);
 const struct conntab_stats *conntab__stats(const struct conntab *t);
 

@@ -7,7 +7,7 @@
  * moved, of which only the first `cap_len` were captured, possibly after a
  * hole of `gap` lost bytes. The parser walks heads byte by byte and keeps only
  * the fields the observer needs (method, path, status, framing, tenant,
- * x-request-id, traceparent) in fixed arrays: it never copies a header it does
+ * x-request-id, traceparent, Host) in fixed arrays: it never copies a header it does
  * not know, so Authorization, Cookie and Set-Cookie values, and bodies, are
  * never stored. Bodies are skipped by byte count, captured or not.
  *
@@ -34,6 +34,7 @@
 #define HTTP1_TENANT_MAX	  64	/* tenant value bytes kept; longer is invalid anyway */
 #define HTTP1_REQUEST_ID_MAX	  64
 #define HTTP1_TRACEPARENT_MAX	  64	/* version 00 is 55 bytes */
+#define HTTP1_HOST_MAX		  64	/* requests: Host value bytes kept (the client-side peer) */
 #define HTTP1_HEADER_NAME_MAX	  64	/* configurable tenant header name */
 #define HTTP1_TENANT_HEADER_DEFAULT "x-tenant-id"
 
@@ -109,10 +110,12 @@ struct http1_head {
 	uint8_t path_len;
 	uint8_t request_id_len;
 	uint8_t traceparent_len;
+	uint8_t host_len;
 	char path[HTTP1_PATH_MAX + 1];	/* requests: target without query or fragment */
 	char tenant[HTTP1_TENANT_MAX + 1];
 	char request_id[HTTP1_REQUEST_ID_MAX + 1];
 	char traceparent[HTTP1_TRACEPARENT_MAX + 1];
+	char host[HTTP1_HOST_MAX + 1];
 };
 
 struct http1_config {

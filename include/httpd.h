@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "auth.h"
+#include "buf.h"
 #include "expo.h"
 
 struct selfmetrics_shared;
@@ -68,6 +69,15 @@ struct httpd_renderer {
 	void *ctx;
 };
 
+/* Writes the /debug/slow JSON into out; called on the httpd thread. Returns
+ * 0 or -ENOMEM. Must not block on the event loop. */
+typedef int (*httpd_json_fn)(void *ctx, struct buf *out);
+
+struct httpd_debug {
+	httpd_json_fn slow;		/* NULL: /debug/slow answers an empty log */
+	void *ctx;
+};
+
 struct httpd;
 
 /*
@@ -77,7 +87,8 @@ struct httpd;
  * failure, why; returns NULL with errno set.
  */
 struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetrics_shared *ready,
-			   const struct httpd_renderer *r, int n_renderers);
+			   const struct httpd_renderer *r, int n_renderers,
+			   const struct httpd_debug *dbg);
 
 /* Stops the thread, closes every connection and frees h (NULL is fine). */
 void httpd__stop(struct httpd *h);

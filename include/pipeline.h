@@ -14,10 +14,34 @@
 
 #include <stdint.h>
 
+#include "buf.h"
+#include "bullmq.h"
 #include "conntab.h"
 #include "events.h"
 #include "expo.h"
 #include "service.h"
+
+/* One HTTP exchange as the metrics count it: labels after templating and
+ * caps. For --trace; strings are valid during the call only. */
+struct pipeline_http_rec {
+	uint8_t role;			/* SBA_ROLE_SERVER or SBA_ROLE_CLIENT */
+	uint32_t tgid;
+	uint64_t conn_id;
+	const char *service, *method, *route, *tenant;
+	const char *peer;		/* client side; else NULL */
+	const char *request_id;		/* NULL when the request had none */
+	uint16_t status;
+	uint64_t duration_ns;
+	uint64_t ttfb_ns;		/* AGG_NO_VALUE-like UINT64_MAX: unknown */
+};
+
+/* Side outputs of what the pipeline concluded (e.g. --trace); any may be NULL. */
+struct pipeline_tap {
+	void (*http)(void *ctx, const struct pipeline_http_rec *r);
+	/* fail: AGG_WF_* classes of a failed or retried attempt */
+	void (*job)(void *ctx, const struct bullmq_event *ev, uint32_t fail);
+	void *ctx;
+};
 
 struct pipeline_config {
 	const char *proc_root;		/* "/proc" */
@@ -28,6 +52,8 @@ struct pipeline_config {
 	uint16_t redis_ports[CONNTAB_MAX_REDIS_PORTS];
 	int n_redis_ports;		/* 0: 6379 */
 	struct service_rules services;
+	struct pipeline_tap tap;
+	uint32_t slow_n;		/* slow-request log size; 0: slowlog.h's default */
 };
 
 void pipeline_config_init(struct pipeline_config *cfg);
@@ -47,5 +73,9 @@ void pipeline__tick(struct pipeline *p, uint64_t now_ns);
 
 /* httpd renderer (any thread): the HTTP and Redis families. */
 void pipeline__render(void *ctx, struct expo *e);
+
+/* httpd /debug/slow (any thread): the slow-request log as JSON into out.
+ * Returns 0 or -ENOMEM. */
+int pipeline__slow_json(void *ctx, struct buf *out);
 
 #endif /* SBA_PIPELINE_H */

@@ -8,10 +8,13 @@
 #include <stdio.h>
 
 #include "events.h"
+#include "pipeline.h"
 #include "sba_abi.h"
 
-/* A sink writing to f; f is flushed by trace_flush() after each drain. */
-struct event_sink trace_sink(FILE *f);
+/* A sink writing the SBA_TRACE_PROC/CONN/DATA kinds of `kinds` to f. */
+struct event_sink trace_sink(FILE *f, uint32_t kinds);
+/* The pipeline's side output: SBA_TRACE_HTTP/JOB kinds of `kinds`. */
+struct pipeline_tap trace_tap(FILE *f, uint32_t kinds);
 
 void trace_ready(FILE *f, const char *hooks, int targets);
 void trace_closed_by_exit(void *f, uint32_t tgid, uint64_t conn_id, int fd);

@@ -42,7 +42,7 @@ struct series {
 };
 
 struct layout {
-	uint32_t off_gauge, off_hist, off_wr, off_wq;	/* word offsets in v[] */
+	uint32_t off_gauge, off_hist, off_wr, off_ex, off_wq;	/* word offsets in v[] */
 	uint32_t plain_words;	/* words before the wquant: all uint64_t */
 	uint32_t words;
 };
@@ -106,14 +106,14 @@ static const struct agg_family_info families[AGG_FAMILY__MAX] = {
 		.name = "http_server", .n_labels = 5,
 		.label = { "service", "method", "route", "status_code", "tenant" },
 		.service_label = 0, .n_fold = 4, .fold = { 4, 2, 1, 3 },
-		.n_counters = 1, .n_hists = 2,
+		.n_counters = 1, .n_hists = 2, .exemplar = true,
 		.max_series = 10000, .max_per_service = 2000,
 	},
 	[AGG_HTTP_CLIENT] = {
 		.name = "http_client", .n_labels = 6,
 		.label = { "service", "method", "peer", "route", "status_code", "tenant" },
 		.service_label = 0, .n_fold = 5, .fold = { 5, 3, 2, 1, 4 },
-		.n_counters = 1, .n_hists = 1,
+		.n_counters = 1, .n_hists = 1, .exemplar = true,
 		.max_series = 5000, .max_per_service = 1000,
 	},
 	[AGG_HTTP_ACTIVE] = {
@@ -304,12 +304,15 @@ static uint32_t find(const struct fam *fm, const char *key, size_t len, uint64_t
 	}
 }
 
+_Static_assert(sizeof(struct agg_exemplar) % 8 == 0, "exemplars are copied in words");
+
 static void layout_init(struct layout *l, const struct agg_family_info *in)
 {
 	l->off_gauge = in->n_counters;
 	l->off_hist = l->off_gauge + in->n_gauges;
 	l->off_wr = l->off_hist + in->n_hists * HIST_WORDS;
-	l->off_wq = l->off_wr + (in->wrate ? sizeof(struct wrate) / 8 : 0);
+	l->off_ex = l->off_wr + (in->wrate ? sizeof(struct wrate) / 8 : 0);
+	l->off_wq = l->off_ex + (in->exemplar ? sizeof(struct agg_exemplar) / 8 : 0);
 	l->plain_words = l->off_wq;
 	l->words = l->off_wq + (in->wquant ? sizeof(struct wquant) / 8 : 0);
 }
@@ -581,6 +584,25 @@ static bool is_clean_utf8(const char *p, size_t n)
 	return true;
 }
 
+/* Writer: keeps u's exemplar per the policy in agg.h. Word stores, so a
+ * reader's copy under the series' seqcount is whole. */
+static void exemplar_offer(struct agg_exemplar *ex, const struct agg_update *u, uint64_t now)
+{
+	uint64_t id[sizeof(ex->id) / 8] = { 0 };
+	uint64_t *dst = (uint64_t *)ex->id;
+	size_t n;
+
+	if (ex->kind && u->obs_ns[0] < ex->value_ns && now - ex->ts_ns <= AGG_EXEMPLAR_HOLD_NS)
+		return;
+	n = strnlen(u->ex_id, AGG_EXEMPLAR_ID_MAX);
+	memcpy(id, u->ex_id, n);
+	st64(&ex->value_ns, u->obs_ns[0]);
+	st64(&ex->ts_ns, now);
+	st64(&ex->kind, u->ex_kind);
+	for (size_t i = 0; i < sizeof(id) / 8; i++)
+		st64(&dst[i], id[i]);
+}
+
 /* Writer: applies u to the series in slot. */
 static void apply(struct agg *a, struct fam *fm, uint32_t slot, const struct agg_update *u,
 		  uint64_t now)
@@ -614,6 +636,8 @@ static void apply(struct agg *a, struct fam *fm, uint32_t slot, const struct agg
 			if (u->wr_add[i] && !wrate_add(wr, a->slot_ns, now, i, u->wr_add[i]))
 				stat_add(&fm->st.late, 1);
 	}
+	if (in->exemplar && u->ex_kind && u->ex_id && u->obs_ns[0] != AGG_NO_VALUE)
+		exemplar_offer((struct agg_exemplar *)&v[fm->lay.off_ex], u, now);
 	if (in->wquant && u->wq_ns != AGG_NO_VALUE &&
 	    !wquant_observe((struct wquant *)&v[fm->lay.off_wq], a->slot_ns, now, u->wq_ns))
 		stat_add(&fm->st.late, 1);
@@ -893,6 +917,8 @@ int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
 	u.add[AGG_HTTP_REQUESTS] = 1;
 	u.obs_ns[AGG_HTTP_DURATION] = h->duration_ns;
 	u.obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
+	u.ex_kind = h->ex_kind;
+	u.ex_id = h->ex_id;
 	ret = agg__update(a, AGG_HTTP_SERVER, l, &u, now);
 	if (ret < 0)
 		return ret;
@@ -922,6 +948,8 @@ int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now)
 	agg_update_init(&u);
 	u.add[AGG_HTTP_REQUESTS] = 1;
 	u.obs_ns[AGG_HTTP_DURATION] = h->duration_ns;
+	u.ex_kind = h->ex_kind;
+	u.ex_id = h->ex_id;
 	return agg__update(a, AGG_HTTP_CLIENT, l, &u, now);
 }
 
@@ -1083,6 +1111,12 @@ int agg__visit(const struct agg *a, enum agg_family f, agg_visit_fn fn, void *ct
 		v.hist = (const struct hist *)&cur->v[fm->lay.off_hist];
 		v.wr = fm->info->wrate ? (const struct wrate *)&cur->v[fm->lay.off_wr] : NULL;
 		v.wq = fm->info->wquant ? (const struct wquant *)&cur->v[fm->lay.off_wq] : NULL;
+		if (fm->info->exemplar) {
+			struct agg_exemplar *ex = (struct agg_exemplar *)&cur->v[fm->lay.off_ex];
+
+			ex->id[AGG_EXEMPLAR_ID_MAX] = 0;
+			v.ex = ex->kind ? ex : NULL;
+		}
 		visited++;
 		if (fn(ctx, &v))
 			break;

@@ -29,8 +29,9 @@ struct opt_doc {
 };
 
 static const struct opt_doc opts[] = {
-	{ { "trace", no_argument, NULL, OPT_TRACE }, NULL,
-	  "print every event as one JSON line on stdout (docs/TRACE.md)" },
+	{ { "trace", optional_argument, NULL, OPT_TRACE }, "KINDS",
+	  "print events as JSON lines on stdout (docs/TRACE.md); KINDS, comma-separated:"
+	  " proc, conn, data, http, job (default: all)" },
 	{ { "stats", no_argument, NULL, OPT_STATS }, NULL,
 	  "print capture and drop counters as JSON on stdout at exit (and on SIGUSR1)" },
 	{ { "hooks", required_argument, NULL, OPT_HOOKS }, "raw|tp",
@@ -100,6 +101,45 @@ static const struct opt_doc opts[] = {
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* "http,job" -> SBA_TRACE_HTTP | SBA_TRACE_JOB; NULL (bare --trace) -> all. */
+static int parse_trace_kinds(const char *arg, uint32_t *out)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} kinds[] = { { "proc", SBA_TRACE_PROC }, { "conn", SBA_TRACE_CONN },
+		      { "data", SBA_TRACE_DATA }, { "http", SBA_TRACE_HTTP },
+		      { "job", SBA_TRACE_JOB },   { "all", SBA_TRACE_ALL } };
+	uint32_t bits = 0;
+
+	if (!arg) {
+		*out = SBA_TRACE_ALL;
+		return 0;
+	}
+	for (const char *p = arg; *p;) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strlen(kinds[i].name) == n && !strncmp(p, kinds[i].name, n))
+				break;
+		if (i == sizeof(kinds) / sizeof(kinds[0])) {
+			pr_err("--trace: '%.*s' is not one of proc, conn, data, http, job, all\n",
+			       (int)n, p);
+			return -EINVAL;
+		}
+		bits |= kinds[i].bit;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!bits) {
+		pr_err("--trace=: name at least one of proc, conn, data, http, job, all\n");
+		return -EINVAL;
+	}
+	*out = bits;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sba-observer [OPTIONS]\n"
@@ -107,8 +147,11 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char left[64];
 
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].opt.name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
+		bool optional = opts[i].opt.has_arg == optional_argument;
+
+		snprintf(left, sizeof(left), "--%s%s%s%s", opts[i].opt.name,
+			 !opts[i].arg ? "" : optional ? "[=" : " ", opts[i].arg ? opts[i].arg : "",
+			 opts[i].arg && optional ? "]" : "");
 		fprintf(f, "  %-26s %s\n", left, opts[i].help);
 	}
 }
@@ -186,7 +229,9 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
-		case OPT_TRACE: cfg->trace = true; break;
+		case OPT_TRACE:
+			err = parse_trace_kinds(optarg, &cfg->trace);
+			break;
 		case OPT_STATS: cfg->stats = true; break;
 		case OPT_HOOKS:
 			if (!strcmp(optarg, "raw")) {

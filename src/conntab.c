@@ -314,6 +314,19 @@ void conntab__forget_tgid(struct conntab *t, uint32_t tgid)
 	}
 }
 
+void conntab__visit_http(const struct conntab *t,
+			 void (*fn)(void *ctx, const struct conn_info *ci, enum sba_role role,
+				    uint32_t pending),
+			 void *ctx)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct conn *c = t->slot[i];
+
+		if (c && c->sess && c->info.proto == CONN_PROTO_HTTP)
+			fn(ctx, &c->info, httpconn__role(c->sess), httpconn__pending(c->sess));
+	}
+}
+
 size_t conntab__count(const struct conntab *t)
 {
 	return t->count;

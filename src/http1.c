@@ -66,6 +66,7 @@ enum {
 	H_EXPECT,
 	H_REQUEST_ID,
 	H_TRACEPARENT,
+	H_HOST,
 	H_TENANT,
 };
 
@@ -461,10 +462,12 @@ static void begin_message(struct http1 *p, const struct http1_input *in)
 	h->path_len = 0;
 	h->request_id_len = 0;
 	h->traceparent_len = 0;
+	h->host_len = 0;
 	h->path[0] = 0;
 	h->tenant[0] = 0;
 	h->request_id[0] = 0;
 	h->traceparent[0] = 0;
+	h->host[0] = 0;
 	h->ts_head_enter = 0;
 	h->ts_head_exit = 0;
 	p->head.kind = p->kind;
@@ -500,6 +503,8 @@ static uint32_t header_lookup(const struct http1 *p, const void *name, size_t n)
 	    eq_lower(t, n, p->cfg.tenant_header, p->cfg.tenant_header_len))
 		return H_TENANT;
 	switch (n) {
+	case 4:
+		return req && EQ_LIT(t, n, "host") ? H_HOST : H_UNKNOWN;
 	case 6:
 		return req && EQ_LIT(t, n, "expect") ? H_EXPECT : H_UNKNOWN;
 	case 7:
@@ -638,6 +643,10 @@ static enum http1_err apply_header(struct http1 *p)
 	case H_TRACEPARENT:
 		if (!h->traceparent_len)
 			copy_field(h->traceparent, HTTP1_TRACEPARENT_MAX, v, n, &h->traceparent_len);
+		break;
+	case H_HOST:
+		if (!h->host_len)
+			copy_field(h->host, HTTP1_HOST_MAX, v, n, &h->host_len);
 		break;
 	case H_TENANT:
 		if (!(h->flags & HTTP1_F_TENANT)) {

@@ -71,6 +71,7 @@ struct httpd {
 	struct auth *auth;			/* NULL with no_auth */
 	const struct selfmetrics_shared *ready;
 	struct httpd_renderer rend[HTTPD_MAX_RENDERERS];
+	struct httpd_debug dbg;
 	int n_rend;
 	struct conn_slot slots[HTTPD_MAX_CONNS];
 	unsigned int open_conns;
@@ -532,6 +533,23 @@ static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c, 
 	return reply(h, c, 200, expo_content_type(fmt), out.data, out.len, true, gz ? vary_gz : vary);
 }
 
+/* The slow-request log: JSON, never compressed (small, and for people). */
+static enum MHD_Result serve_slow(struct httpd *h, struct MHD_Connection *c)
+{
+	static const char empty[] = "{\"window_seconds\":60,\"count\":0,\"requests\":[]}\n";
+	struct buf out;
+
+	if (!h->dbg.slow)
+		return reply(h, c, 200, "application/json", empty, sizeof(empty) - 1, false, NULL);
+	buf_init(&out, 16u << 20);
+	if (h->dbg.slow(h->dbg.ctx, &out) || out.oom) {
+		buf_free(&out);
+		return reply_text(h, c, 500, "500 out of memory\n", NULL);
+	}
+	buf_puts(&out, "\n");
+	return reply(h, c, 200, "application/json", out.data, out.len, true, NULL);
+}
+
 /* ---- auth ---- */
 
 static void log_limited(struct httpd *h, const struct sockaddr *peer, uint64_t now)
@@ -633,8 +651,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_text(h, c, 404, "404 not found\n", NULL);
 	if (!authorized(h, c, &ret))
 		return ret;
-	if (!strcmp(url, "/debug/slow"))	/* the slow-request log comes with issue 3 */
-		return reply(h, c, 200, "application/json", "[]\n", 3, false, NULL);
+	if (!strcmp(url, "/debug/slow"))
+		return serve_slow(h, c);
 	return serve_metrics(h, c, strcmp(url, "/metrics") ? WORKERS_PREFIX : NULL);
 }
 
@@ -728,7 +746,8 @@ static const char *source_text(const struct auth *a, char *buf, size_t n)
 }
 
 struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetrics_shared *ready,
-			   const struct httpd_renderer *r, int n_renderers)
+			   const struct httpd_renderer *r, int n_renderers,
+			   const struct httpd_debug *dbg)
 {
 	struct sockaddr_storage ss;
 	char err[512], addr[INET6_ADDRSTRLEN], what[PATH_MAX + 96];
@@ -769,6 +788,8 @@ struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetr
 	h->ready = ready;
 	memcpy(h->rend, r, sizeof(*r) * (size_t)n_renderers);
 	h->n_rend = n_renderers;
+	if (dbg)
+		h->dbg = *dbg;
 	if (!cfg->no_auth) {
 		h->auth = auth__new(&cfg->auth, err, sizeof(err));
 		if (!h->auth) {

@@ -50,7 +50,7 @@ static void forget_exited(struct loader *l, struct events *ev, const struct sba_
 {
 	for (int i = 0; i < ev->n_exits; i++)
 		loader__forget_process(l, ev->exits[i].tgid, ev->exits[i].gen,
-				       cfg->trace ? trace_closed_by_exit : NULL, stdout);
+				       cfg->trace & SBA_TRACE_CONN ? trace_closed_by_exit : NULL, stdout);
 	ev->n_exits = 0;
 }
 
@@ -73,6 +73,7 @@ static int start_exporter(struct sba_config *cfg, struct loader *l,
 {
 	char *env_token = (char *)cfg->http.auth.env_token;
 	struct httpd_renderer r[2];
+	struct httpd_debug dbg = { pipeline__slow_json, pipe };
 	int err = 0;
 
 	*sm = selfmetrics__new(l, shared);
@@ -83,7 +84,7 @@ static int start_exporter(struct sba_config *cfg, struct loader *l,
 	}
 	r[0] = (struct httpd_renderer){ selfmetrics__render, *sm };
 	r[1] = (struct httpd_renderer){ pipeline__render, pipe };
-	*httpd = httpd__start(&cfg->http, shared, r, 2);
+	*httpd = httpd__start(&cfg->http, shared, r, 2, &dbg);
 	if (!*httpd)
 		err = errno ? -errno : -EINVAL;
 out:
@@ -113,8 +114,9 @@ int main(int argc, char **argv)
 	install_signals();
 
 	if (cfg.trace) {
-		sink = trace_sink(stdout);
+		sink = trace_sink(stdout, cfg.trace);
 		events__add_sink(&ev, &sink);
+		cfg.pipe.tap = trace_tap(stdout, cfg.trace);
 	}
 	pipe = pipeline__new(&cfg.pipe, &bad_line);
 	if (!pipe) {

@@ -22,6 +22,7 @@
 #include "pipeline.h"
 #include "procstat.h"
 #include "route.h"
+#include "slowlog.h"
 #include "tenant.h"
 
 #define PROC_SLOTS 4096		/* processes with a cached identity (power of two) */
@@ -36,6 +37,7 @@ struct service_routes {
 	uint64_t cpu_ns;	/* only grows: deltas of live processes are added */
 	uint64_t rss_bytes;
 	uint64_t mem_limit;	/* the largest limit of its processes' cgroups; 0: none */
+	bool serves_http;	/* has answered a request: keeps an active-requests gauge */
 };
 
 struct proc {
@@ -54,6 +56,7 @@ struct pipeline {
 	struct route_patterns *patterns;
 	struct tenant_topk *tenants;
 	struct bullmq *bullmq;		/* one for all connections: jobs cross them */
+	struct slowlog *slow;		/* the slowest server requests of the last minute */
 	struct proc procs[PROC_SLOTS];
 	uint32_t n_procs;
 	struct service_routes services[MAX_SERVICES];
@@ -155,14 +158,67 @@ static void proc_forget(struct pipeline *p, uint32_t tgid)
 
 /* ---- what the sessions hand over ---- */
 
-/* Peer of an outbound call without its address: "localhost:PORT" on
- * loopback, else ":PORT" (labels never carry IP addresses). */
-static void peer_label(const struct conn_info *ci, char *out, size_t len)
+/* Peer of an outbound call, host:port. The host comes from the request's
+ * Host header when it is a name; an address (IP literal, or no Host) is
+ * never a label: "localhost" on loopback, else empty. The port is the
+ * header's, else the connection's. */
+static void peer_label(const struct conn_info *ci, const struct http1_head *req, char *out,
+		       size_t len)
 {
 	bool loopback = (ci->family == 2 && ci->raddr[0] == 127) ||
 			(ci->family == 10 && !memcmp(ci->raddr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16));
+	const char *h = req->host, *colon = strrchr(h, ':');
+	size_t hn = colon ? (size_t)(colon - h) : strlen(h);
+	bool name = hn > 0 && h[0] != '[', digits_only = true;
+	unsigned long port = ci->rport;
 
-	snprintf(out, len, "%s:%u", loopback ? "localhost" : "", ci->rport);
+	for (size_t i = 0; name && i < hn; i++) {
+		char c = h[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_'))
+			name = false;
+		if (!((c >= '0' && c <= '9') || c == '.'))
+			digits_only = false;
+	}
+	if (name && colon) {
+		char *end;
+
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || end == colon + 1 || port == 0 || port > 65535)
+			name = false;
+	}
+	if (!name || digits_only) {
+		snprintf(out, len, "%s:%u", loopback ? "localhost" : "", ci->rport);
+		return;
+	}
+	snprintf(out, len, "%.*s:%lu", (int)hn, h, port);
+	for (char *c = out; *c && *c != ':'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+}
+
+/* The id an exemplar carries: the trace id of a W3C traceparent
+ * (00-<32 hex>-<16 hex>-<2 hex>), else the x-request-id. */
+static uint32_t exemplar_id(const struct http1_head *req, char *out, size_t len)
+{
+	const char *tp = req->traceparent;
+	bool ok = req->traceparent_len >= 55 && tp[2] == '-' && tp[35] == '-';
+
+	for (int i = 3; ok && i < 35; i++)
+		ok = (tp[i] >= '0' && tp[i] <= '9') || (tp[i] >= 'a' && tp[i] <= 'f');
+	if (ok && strspn(tp + 3, "0") < 32) {
+		snprintf(out, len, "%.32s", tp + 3);
+		return AGG_EX_TRACE_ID;
+	}
+	if (req->request_id_len) {
+		size_t n = strnlen(req->request_id, len - 1);
+
+		memcpy(out, req->request_id, n);	/* cut to the exemplar's size */
+		out[n] = 0;
+		return AGG_EX_REQUEST_ID;
+	}
+	return AGG_EX_NONE;
 }
 
 static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn_exchange *x)
@@ -170,7 +226,7 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 	struct pipeline *p = ctx;
 	struct proc tmp;
 	const struct proc *pr;
-	char route[ROUTE_LEN], status_peer[32];
+	char route[ROUTE_LEN], peer[HTTP1_HOST_MAX + 8], ex_id[AGG_EXEMPLAR_ID_MAX + 1];
 	const char *tenant;
 	struct agg_http h;
 
@@ -191,12 +247,33 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 	h.duration_ns = x->duration_ns;
 	h.ttfb_ns = x->ttfb_ns;
 	h.peer = NULL;
+	h.ex_kind = exemplar_id(x->req, ex_id, sizeof(ex_id));
+	h.ex_id = ex_id;
 	if (x->role == SBA_ROLE_CLIENT) {
-		peer_label(ci, status_peer, sizeof(status_peer));
-		h.peer = status_peer;
+		peer_label(ci, x->req, peer, sizeof(peer));
+		h.peer = peer;
 		agg__http_client(p->agg, &h, x->end_ns);
 	} else {
+		struct slowlog_req sr = { .service = h.service, .method = h.method, .route = h.route,
+					  .tenant = h.tenant, .request_id = x->req->request_id,
+					  .traceparent = x->req->traceparent, .status = h.status,
+					  .duration_ns = h.duration_ns, .end_ns = x->end_ns };
+
+		if (pr->sr != &p->overflow)
+			pr->sr->serves_http = true;
 		agg__http_server(p->agg, &h, x->end_ns);
+		slowlog__add(p->slow, &sr);
+	}
+	if (p->cfg.tap.http) {
+		struct pipeline_http_rec rec = {
+			.role = x->role, .tgid = ci->tgid, .conn_id = ci->conn_id,
+			.service = h.service, .method = h.method, .route = h.route,
+			.tenant = h.tenant, .peer = h.peer,
+			.request_id = x->req->request_id_len ? x->req->request_id : NULL,
+			.status = h.status, .duration_ns = h.duration_ns, .ttfb_ns = h.ttfb_ns,
+		};
+
+		p->cfg.tap.http(p->cfg.tap.ctx, &rec);
 	}
 }
 
@@ -294,6 +371,8 @@ static void on_bullmq(void *ctx, const struct bullmq_event *bev)
 	default: break; /* counts, removed: gauges only */
 	}
 	agg__worker(p->agg, &w, bev->ts_ns);
+	if (p->cfg.tap.job && w.counter >= 0)
+		p->cfg.tap.job(p->cfg.tap.ctx, bev, w.fail);
 }
 
 /* ---- events in ---- */
@@ -374,9 +453,60 @@ static void sample_processes(struct pipeline *p)
 	pthread_mutex_unlock(&p->stats_lock);
 }
 
+struct active_count {
+	struct pipeline *p;
+	uint32_t n[MAX_SERVICES];
+};
+
+static void count_active(void *ctx, const struct conn_info *ci, enum sba_role role,
+			 uint32_t pending)
+{
+	struct active_count *a = ctx;
+	struct proc tmp;
+	const struct proc *pr;
+
+	if (role != SBA_ROLE_SERVER || !pending)
+		return;
+	pr = proc_of(a->p, ci->tgid, &tmp, false);
+	if (pr->sr && pr->sr != &a->p->overflow)
+		a->n[pr->sr - a->p->services] += pending;
+}
+
+/* sba_http_server_active_requests: requests read whose response has not
+ * ended, sampled each tick, for every service that serves HTTP and has a
+ * live process. */
+static void sample_active(struct pipeline *p, uint64_t now_ns)
+{
+	static struct active_count a;	/* the event loop's only: no stack for 1 KiB */
+	bool live[MAX_SERVICES] = { false };
+
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	conntab__visit_http(p->ct, count_active, &a);
+	for (size_t i = 0; i < PROC_SLOTS; i++) {
+		const struct proc *pr = &p->procs[i];
+
+		if (pr->tgid && pr->sr && pr->sr != &p->overflow)
+			live[pr->sr - p->services] = true;
+	}
+	for (uint32_t s = 0; s < p->n_services; s++) {
+		struct agg_update u;
+		const char *service = p->services[s].name;
+
+		if (!p->services[s].serves_http || !live[s])
+			continue;
+		agg_update_init(&u);
+		u.gauge[AGG_HTTP_ACTIVE_REQUESTS] = a.n[s];
+		u.gauge_set = 1u << AGG_HTTP_ACTIVE_REQUESTS;
+		agg__update(p->agg, AGG_HTTP_ACTIVE, &service, &u, now_ns);
+	}
+}
+
 void pipeline__tick(struct pipeline *p, uint64_t now_ns)
 {
 	sample_processes(p);
+	sample_active(p, now_ns);
+	slowlog__flush(p->slow);
 	agg__expire(p->agg, now_ns);
 	/* Halve tenant counts every minute: the top-K follows current traffic. */
 	if (now_ns - p->last_decay_ns > 60ull * 1000000000ull) {
@@ -422,9 +552,10 @@ struct pipeline *pipeline__new(const struct pipeline_config *cfg, int *bad_line)
 	p->agg = agg__new(&ac);
 	p->tenants = tenant_topk__new(p->cfg.max_tenants);
 	p->bullmq = bullmq__new(NULL, on_bullmq, p);
+	p->slow = slowlog__new(p->cfg.slow_n, 0);
 	p->overflow.routes = route_set__new(1);
 	snprintf(p->overflow.name, sizeof(p->overflow.name), "%s", AGG_OTHER);
-	if (!p->ct || !p->agg || !p->tenants || !p->bullmq || !p->patterns ||
+	if (!p->ct || !p->agg || !p->tenants || !p->bullmq || !p->patterns || !p->slow ||
 	    !p->overflow.routes) {
 		err = -ENOMEM;
 		goto out_free;
@@ -446,6 +577,7 @@ void pipeline__free(struct pipeline *p)
 	route_patterns__free(p->patterns);
 	tenant_topk__free(p->tenants);
 	bullmq__free(p->bullmq);
+	slowlog__free(p->slow);
 	for (uint32_t i = 0; i < p->n_services; i++)
 		route_set__free(p->services[i].routes);
 	route_set__free(p->overflow.routes);
@@ -474,6 +606,7 @@ struct render {
 	int window;		/* 0: no; 1: per second of `what`; 2: ratio what / attempts */
 	int skip_label;		/* label index left out (-1: none), e.g. status for durations */
 	uint64_t slot_ns, now_ns;
+	double wall_off_s;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for exemplar timestamps */
 };
 
 static unsigned int labels_of(const struct render *r, const struct agg_series *s,
@@ -498,12 +631,29 @@ static int render_series(void *ctx, const struct agg_series *s)
 	unsigned int n = labels_of(r, s, l);
 
 	if (r->hist) {
+		const struct expo_exemplar *exs[EXPO_MAX_BUCKETS + 1] = { 0 };
+		struct expo_exemplar ex;
+		struct expo_label exl;
 		struct hist_export x;
 		struct expo_hist h;
 
 		hist_export(&s->hist[r->what], r->bounds, &x);
 		h = (struct expo_hist){ .bounds = r->bounds->le_s, .n_bounds = x.n,
 					.counts = x.cum, .cumulative = true, .sum = x.sum_s };
+		/* The kept request goes on the bucket its duration fell into. */
+		if (r->what == 0 && s->ex && x.n <= EXPO_MAX_BUCKETS) {
+			unsigned int b = 0;
+
+			exl = (struct expo_label){ s->ex->kind == AGG_EX_TRACE_ID ? "trace_id" : "request_id",
+						   s->ex->id };
+			ex = (struct expo_exemplar){ .labels = &exl, .n_labels = 1,
+						     .value = (double)s->ex->value_ns / 1e9,
+						     .ts = (double)s->ex->ts_ns / 1e9 + r->wall_off_s };
+			while (b < x.n && ex.value > r->bounds->le_s[b])
+				b++;
+			exs[b] = &ex;
+			h.ex = exs;
+		}
 		expo_histogram(r->e, l, n, &h);
 	} else if (r->window == 1 && s->wr) {
 		expo_gauge(r->e, l, n, wrate_per_s(s->wr, r->slot_ns, r->now_ns, (uint32_t)r->what));
@@ -520,6 +670,15 @@ static int render_series(void *ctx, const struct agg_series *s)
 	return 0;
 }
 
+static double wall_offset_s(void)
+{
+	struct timespec rt, mt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	return (double)(rt.tv_sec - mt.tv_sec) + (double)(rt.tv_nsec - mt.tv_nsec) / 1e9;
+}
+
 static void family_mode(struct pipeline *p, struct expo *e, enum agg_family f, const char *name,
 			enum expo_type type, int what, int window, const char *help)
 {
@@ -527,7 +686,7 @@ static void family_mode(struct pipeline *p, struct expo *e, enum agg_family f, c
 			    .what = what, .hist = type == EXPO_HISTOGRAM,
 			    .gauge = type == EXPO_GAUGE && !window, .window = window,
 			    .skip_label = -1, .slot_ns = agg__slot_ns(p->agg),
-			    .now_ns = mono_now_ns() };
+			    .now_ns = mono_now_ns(), .wall_off_s = wall_offset_s() };
 
 	if (expo_family(e, name, type, help) == 0)
 		agg__visit(p->agg, f, render_series, &r);
@@ -632,6 +791,13 @@ static void render_processes(struct pipeline *p, struct expo *e)
 	pthread_mutex_unlock(&p->stats_lock);
 }
 
+int pipeline__slow_json(void *ctx, struct buf *out)
+{
+	struct pipeline *p = ctx;
+
+	return slowlog__render_json(p->slow, mono_now_ns(), out);
+}
+
 void pipeline__render(void *ctx, struct expo *e)
 {
 	struct pipeline *p = ctx;
@@ -648,6 +814,9 @@ void pipeline__render(void *ctx, struct expo *e)
 	family(p, e, AGG_HTTP_SERVER, "sba_http_server_time_to_first_byte_seconds",
 	       EXPO_HISTOGRAM, AGG_HTTP_TTFB,
 	       "First request byte read to first response byte written.");
+	family(p, e, AGG_HTTP_ACTIVE, "sba_http_server_active_requests", EXPO_GAUGE,
+	       AGG_HTTP_ACTIVE_REQUESTS,
+	       "Requests read whose response has not ended yet, sampled every second.");
 	if (expo_family(e, "sba_http_server_request_duration_quantile_seconds", EXPO_SUMMARY,
 			"Request duration quantiles over the last window (60 s), per route.") == 0)
 		agg__visit(p->agg, AGG_HTTP_QUANTILE, render_quantiles, &q);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "agg.h"
+#include "config.h"
 #include "json.h"
 #include "loader.h"
 #include "trace.h"
@@ -100,12 +102,69 @@ static void trace_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *d
 	fputs("\"}\n", f);
 }
 
-struct event_sink trace_sink(FILE *f)
+struct event_sink trace_sink(FILE *f, uint32_t kinds)
 {
 	return (struct event_sink){
-		.on_proc = trace_proc,
-		.on_conn = trace_conn,
-		.on_data = trace_data,
+		.on_proc = kinds & SBA_TRACE_PROC ? trace_proc : NULL,
+		.on_conn = kinds & SBA_TRACE_CONN ? trace_conn : NULL,
+		.on_data = kinds & SBA_TRACE_DATA ? trace_data : NULL,
+		.ctx = f,
+	};
+}
+
+static void put_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, ",\"%s\":\"", key);
+	json_write_bytes(f, (const uint8_t *)v, strlen(v));
+	fputc('"', f);
+}
+
+static void trace_http(void *ctx, const struct pipeline_http_rec *r)
+{
+	FILE *f = ctx;
+
+	fprintf(f, "{\"ev\":\"http\",\"side\":\"%s\",\"pid\":%u,\"conn\":%" PRIu64,
+		role_name(r->role), r->tgid, r->conn_id);
+	put_str(f, "service", r->service);
+	put_str(f, "method", r->method);
+	put_str(f, "route", r->route);
+	fprintf(f, ",\"status\":%u", r->status);
+	put_str(f, "tenant", r->tenant);
+	if (r->peer)
+		put_str(f, "peer", r->peer);
+	fprintf(f, ",\"duration_ns\":%" PRIu64 ",\"ttfb_ns\":%" PRId64, r->duration_ns,
+		r->ttfb_ns == AGG_NO_VALUE ? (int64_t)-1 : (int64_t)r->ttfb_ns);
+	if (r->request_id)
+		put_str(f, "request_id", r->request_id);
+	fputs("}\n", f);
+}
+
+static void trace_job(void *ctx, const struct bullmq_event *ev, uint32_t fail)
+{
+	FILE *f = ctx;
+	int64_t dur = ev->duration_ns >= 0   ? ev->duration_ns
+		      : ev->duration_ms >= 0 ? ev->duration_ms * 1000000
+					     : -1;
+
+	fprintf(f, "{\"ev\":\"job\"");
+	put_str(f, "queue", ev->queue ? ev->queue : "");
+	put_str(f, "op", bullmq_op_name(ev->op));
+	put_str(f, "job_id", ev->job_id ? ev->job_id : "");
+	fprintf(f, ",\"attempt\":%u,\"wait_ns\":%" PRId64 ",\"duration_ns\":%" PRId64
+		   ",\"class\":\"%s%s%s%s%s\"}\n",
+		ev->attempt, ev->wait_ms >= 0 ? ev->wait_ms * 1000000 : (int64_t)-1,
+		ev->op == BULLMQ_OP_STARTED || ev->op == BULLMQ_OP_ADDED ? (int64_t)-1 : dur,
+		fail & AGG_WF_TIMEOUT ? "timeout" : "",
+		fail & AGG_WF_TIMEOUT && fail & (AGG_WF_4XX | AGG_WF_5XX) ? "," : "",
+		fail & AGG_WF_4XX ? "4xx" : "", fail & AGG_WF_4XX && fail & AGG_WF_5XX ? "," : "",
+		fail & AGG_WF_5XX ? "5xx" : "");
+}
+
+struct pipeline_tap trace_tap(FILE *f, uint32_t kinds)
+{
+	return (struct pipeline_tap){
+		.http = kinds & SBA_TRACE_HTTP ? trace_http : NULL,
+		.job = kinds & SBA_TRACE_JOB ? trace_job : NULL,
 		.ctx = f,
 	};
 }

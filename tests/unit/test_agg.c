@@ -155,6 +155,85 @@ static void test_http_server(void)
 	agg__free(a);
 }
 
+struct ex_check {
+	int with;		/* series that carried an exemplar */
+	char id[AGG_EXEMPLAR_ID_MAX + 1];
+	uint64_t kind, value_ns, ts_ns;
+};
+
+static int ex_cb(void *ctx, const struct agg_series *s)
+{
+	struct ex_check *c = ctx;
+
+	if (s->ex) {
+		c->with++;
+		snprintf(c->id, sizeof(c->id), "%s", s->ex->id);
+		c->kind = s->ex->kind;
+		c->value_ns = s->ex->value_ns;
+		c->ts_ns = s->ex->ts_ns;
+	}
+	return 0;
+}
+
+/* One exemplar per series: the slowest of the last AGG_EXEMPLAR_HOLD_NS,
+ * then whatever comes; ids are cut to AGG_EXEMPLAR_ID_MAX; none without an id. */
+static void test_exemplar(void)
+{
+	struct agg *a = agg__new(NULL);
+	struct agg_http h = { .service = "api", .method = "GET", .route = "/r", .tenant = "t",
+			      .status = 200, .duration_ns = 50 * MS, .ttfb_ns = AGG_NO_VALUE };
+	char long_id[100];
+	struct ex_check c;
+
+	CHECK_EQ_INT(agg__http_server(a, &h, 1 * S), 0);
+	memset(&c, 0, sizeof(c));
+	agg__visit(a, AGG_HTTP_SERVER, ex_cb, &c);
+	CHECK_EQ_INT(c.with, 0);
+
+	h.ex_kind = AGG_EX_REQUEST_ID;
+	h.ex_id = "req-1";
+	agg__http_server(a, &h, 2 * S);
+	h.ex_id = "req-2";		/* faster, 1 s later: the slow one stays */
+	h.duration_ns = 10 * MS;
+	agg__http_server(a, &h, 3 * S);
+	memset(&c, 0, sizeof(c));
+	agg__visit(a, AGG_HTTP_SERVER, ex_cb, &c);
+	CHECK_EQ_INT(c.with, 1);
+	CHECK_EQ_STR(c.id, "req-1");
+	CHECK_EQ_INT(c.value_ns, 50 * MS);
+	CHECK_EQ_INT(c.kind, AGG_EX_REQUEST_ID);
+
+	h.ex_kind = AGG_EX_TRACE_ID;	/* slower: replaces at once */
+	h.ex_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+	h.duration_ns = 900 * MS;
+	agg__http_server(a, &h, 4 * S);
+	memset(&c, 0, sizeof(c));
+	agg__visit(a, AGG_HTTP_SERVER, ex_cb, &c);
+	CHECK_EQ_STR(c.id, "4bf92f3577b34da6a3ce929d0e0e4736");
+	CHECK_EQ_INT(c.kind, AGG_EX_TRACE_ID);
+	CHECK_EQ_INT(c.ts_ns, 4 * S);
+
+	memset(long_id, 'x', sizeof(long_id) - 1);	/* held longer than 10 s: any replaces */
+	long_id[sizeof(long_id) - 1] = 0;
+	h.ex_kind = AGG_EX_REQUEST_ID;
+	h.ex_id = long_id;
+	h.duration_ns = 1 * MS;
+	agg__http_server(a, &h, 4 * S + AGG_EXEMPLAR_HOLD_NS + 1);
+	memset(&c, 0, sizeof(c));
+	agg__visit(a, AGG_HTTP_SERVER, ex_cb, &c);
+	CHECK_EQ_INT(strlen(c.id), AGG_EXEMPLAR_ID_MAX);
+	CHECK_EQ_INT(c.value_ns, 1 * MS);
+
+	/* client family keeps one too; families without histograms never */
+	h.peer = "api:80";
+	agg__http_client(a, &h, 5 * S);
+	memset(&c, 0, sizeof(c));
+	agg__visit(a, AGG_HTTP_CLIENT, ex_cb, &c);
+	CHECK_EQ_INT(c.with, 1);
+	CHECK(!agg_family_info(AGG_REDIS)->exemplar);
+	agg__free(a);
+}
+
 /* Sorted by label values, label by label: "a" < "ab" whatever follows. */
 static void test_sorted_visit(void)
 {
@@ -840,6 +919,7 @@ int main(void)
 {
 	RUN(test_family_info);
 	RUN(test_http_server);
+	RUN(test_exemplar);
 	RUN(test_sorted_visit);
 	RUN(test_family_cap);
 	RUN(test_service_cap);

@@ -33,6 +33,7 @@ struct head_case {
 	const char *tenant;	/* NULL: header absent */
 	const char *rid;
 	const char *tp;
+	const char *host;
 	size_t len;		/* 0: strlen(in) */
 };
 
@@ -47,9 +48,9 @@ struct head_case {
 #define P64 "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const struct head_case head_cases[] = {
-	{ .why = "simplest GET", .kind = REQ, .in = "GET / HTTP/1.1\r\nHost: a\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/", .flags = 0 },
+	{ .why = "simplest GET", .kind = REQ, .in = "GET / HTTP/1.1\r\nHost: a\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/", .flags = 0, .host = "a" },
 	{ .why = "query dropped, ids kept", .kind = REQ, .in = "GET /users/42?x=1&y=2 HTTP/1.1\r\nHost: a\r\nX-Tenant-Id: acme\r\n"
-	  "X-Request-Id: r-1\r\ntraceparent: " TP "\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/users/42", .flags = F(TENANT), .cl = 0, .tenant = "acme", .rid = "r-1", .tp = TP },
+	  "X-Request-Id: r-1\r\ntraceparent: " TP "\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/users/42", .flags = F(TENANT), .cl = 0, .tenant = "acme", .rid = "r-1", .tp = TP, .host = "a" },
 	{ .why = "fragment dropped", .kind = REQ, .in = "GET /a#frag HTTP/1.1\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/a", .flags = 0 },
 	{ .why = "header names are case-insensitive", .kind = REQ, .in = "GET / HTTP/1.1\r\nx-TENANT-id: Acme\r\nCONTENT-LENGTH: 0\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/", .flags = F(TENANT) | F(LENGTH), .cl = 0, .tenant = "Acme" },
 	{ .why = "OWS around a value is trimmed", .kind = REQ, .in = "GET / HTTP/1.1\r\nx-tenant-id: \t acme \t\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/", .flags = F(TENANT), .cl = 0, .tenant = "acme" },
@@ -65,7 +66,10 @@ static const struct head_case head_cases[] = {
 	{ .why = "websocket upgrade", .kind = REQ, .in = "GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/ws", .flags = F(UPGRADE) },
 	{ .why = "Upgrade header without Connection: upgrade", .kind = REQ, .in = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/ws", .flags = 0 },
 	{ .why = "Expect: 100-continue", .kind = REQ, .in = "PUT /f HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 9\r\n\r\n", .ret = ALL, .err = 0, .code = M(PUT), .path = "/f", .flags = F(EXPECT_CONTINUE) | F(LENGTH), .cl = 9 },
-	{ .why = "bare LF line ends", .kind = REQ, .in = "GET /lf HTTP/1.1\nHost: a\n\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/lf", .flags = 0 },
+	{ .why = "bare LF line ends", .kind = REQ, .in = "GET /lf HTTP/1.1\nHost: a\n\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/lf", .flags = 0, .host = "a" },
+	{ .why = "Host kept, first one wins", .kind = REQ, .in = "GET / HTTP/1.1\r\nHOST:  Api.Internal:3000 \r\nhost: b\r\n\r\n", .ret = ALL, .code = M(GET), .path = "/", .host = "Api.Internal:3000" },
+	{ .why = "Host cut to 64 bytes", .kind = REQ, .in = "GET / HTTP/1.1\r\nHost: " P64 "zz\r\n\r\n", .ret = ALL, .code = M(GET), .path = "/", .host = P64 },
+	{ .why = "Host is a request header", .kind = RESP, .in = "HTTP/1.1 200 OK\r\nHost: a\r\n\r\n", .ret = ALL, .code = 200 },
 	{ .why = "leading empty lines are skipped", .kind = REQ, .in = "\r\n\r\nGET / HTTP/1.1\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/", .flags = 0 },
 	{ .why = "absolute-form keeps the path", .kind = REQ, .in = "GET http://example.com:8080/a/b?q=1 HTTP/1.1\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/a/b", .flags = 0 },
 	{ .why = "absolute-form without path", .kind = REQ, .in = "GET http://example.com HTTP/1.1\r\n\r\n", .ret = ALL, .err = 0, .code = M(GET), .path = "/", .flags = 0 },
@@ -158,6 +162,8 @@ static void test_head_table(void)
 		CHECK_EQ_STR(h.traceparent, c->tp ? c->tp : "");
 		CHECK_EQ_INT(h.request_id_len, c->rid ? strlen(c->rid) : 0);
 		CHECK_EQ_INT(h.traceparent_len, c->tp ? strlen(c->tp) : 0);
+		CHECK_MSG(strcmp(h.host, c->host ? c->host : "") == 0, "%s: host \"%s\"", c->why, h.host);
+		CHECK_EQ_INT(h.host_len, c->host ? strlen(c->host) : 0);
 	}
 }
 
