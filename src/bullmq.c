@@ -1148,7 +1148,7 @@ struct job {
 	uint8_t state;
 	uint8_t __pad;
 	uint16_t q;
-	uint32_t __pad2;
+	uint32_t attempt;	/* of the start seen (ats), 0 unknown */
 	int64_t processed_ms;	/* app clock of the start, -1 */
 	int64_t ready_ms;	/* app clock since when it waits / when it is due */
 	uint64_t start_ns;	/* capture clock of the start reply */
@@ -1473,6 +1473,8 @@ static void attempt_end(struct bullmq *b, struct queue *q, struct job *j, const 
 			struct bullmq_event *ev)
 {
 	if (j && j->state == JOB_ACTIVE) {
+		/* The finish names no attempt: it ends the one that started. */
+		ev->attempt = j->attempt;
 		if (o->app_ms > 0 && j->processed_ms > 0)
 			ev->duration_ms = o->app_ms - j->processed_ms;
 		if (o->ts_req >= j->start_ns)
@@ -1557,6 +1559,7 @@ static void apply(struct bullmq *b, const struct op *o)
 			j->state = JOB_ACTIVE;
 			j->processed_ms = o->app_ms;
 			j->start_ns = o->ts_reply;
+			j->attempt = o->attempt;
 		} else if (o->job_id[0]) {
 			b->stats.jobs_untracked++;
 		}
