@@ -59,13 +59,14 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit fuzz fuzz-long check install uninstall clean vmlinux deps help bench
+.PHONY: all run demo test unit fuzz fuzz-long check install uninstall clean vmlinux deps help bench
 
 all: $(OUTPUT)/sba-observer
 
 help:
 	@echo 'make            build $(OUTPUT)/sba-observer (installs nothing)'
 	@echo 'make run        install missing dependencies, build, run the observer with --trace'
+	@echo 'make demo       install missing dependencies, build, run a small SaaS watched by the observer (docs/MONITORING.md)'
 	@echo 'make test       install missing dependencies, build, run every test suite'
 	@echo 'make unit       unit tests of the pure modules (ASan+UBSan, no root)'
 	@echo 'make fuzz       run every fuzzer for FUZZ_SECONDS (default 60) each'
@@ -80,6 +81,9 @@ deps:
 
 run: deps all
 	$(OUTPUT)/sba-observer --trace
+
+demo: deps all
+	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
 
 test: deps all $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh

@@ -23,6 +23,9 @@
 
 const volatile __u32 cap_head = SBA_CAP_HEAD_DEFAULT;
 const volatile __u32 cap_body = SBA_CAP_BODY_DEFAULT;
+/* Long writes to these server ports also send their last tail_bytes. */
+const volatile __u32 tail_bytes = SBA_CAP_TAIL_DEFAULT;
+const volatile __u16 tail_ports[SBA_TAIL_PORTS_MAX] = { 6379 };
 /* Force a reader wakeup once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 2 << 20;
 
@@ -50,7 +53,7 @@ static __always_inline __u64 rb_flags(void)
 /* Writes a CONN_OPEN (with sk's addresses) or CONN_CLOSE (sk NULL) record
  * for c. Returns false, counted, when the ring is full. */
 static __always_inline bool emit_conn(__u8 kind, const struct sba_conn *c, struct sock *sk,
-				      __u32 tgid, __u32 tid, int fd)
+				      __u32 tgid, __u32 tid, int fd, __u16 *rport)
 {
 	struct sba_conn_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
@@ -71,6 +74,8 @@ static __always_inline bool emit_conn(__u8 kind, const struct sba_conn *c, struc
 	ev->role = c->role;
 	if (sk)
 		read_sock_addrs(sk, ev);
+	if (rport)
+		*rport = ev->rport;
 	bpf_ringbuf_submit(ev, rb_flags());
 	return true;
 }
@@ -80,8 +85,14 @@ static __always_inline bool emit_conn(__u8 kind, const struct sba_conn *c, struc
 static __always_inline void conn_announce(struct sba_conn *c, struct sock *sk, __u32 tgid,
 					  __u32 tid, int fd)
 {
-	if (emit_conn(SBA_EV_CONN_OPEN, c, sk, tgid, tid, fd))
-		c->announced = 1;
+	__u16 rport = 0;
+
+	if (!emit_conn(SBA_EV_CONN_OPEN, c, sk, tgid, tid, fd, &rport))
+		return;
+	c->announced = 1;
+	for (int i = 0; i < SBA_TAIL_PORTS_MAX; i++)
+		if (rport && tail_ports[i] == rport)
+			c->tail = 1;
 }
 
 /* Starts tracking fd as a TCP connection (or remembers it is not one). */
@@ -128,7 +139,8 @@ static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
 		return;
 	if (c->kind == SBA_FD_TCP && c->proc_gen == t->gen) {
 		count_stat(SBA_STAT_CONNS_CLOSED, 1);
-		emit_conn(SBA_EV_CONN_CLOSE, c, NULL, tgid, (__u32)bpf_get_current_pid_tgid(), fd);
+		emit_conn(SBA_EV_CONN_CLOSE, c, NULL, tgid, (__u32)bpf_get_current_pid_tgid(), fd,
+			  NULL);
 	}
 	bpf_map_delete_elem(&conns, &key);
 }
@@ -223,19 +235,69 @@ static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt
 	return w.off;
 }
 
+/* Writes the data record in s (payload s->data[0..got)) for `bytes` bytes
+ * of the syscall. On a full ring the bytes become the direction's gap. */
+static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int fd,
+				      __u64 pid_tgid, __u64 ts, __u64 bytes, __u32 got,
+				      __u8 flags, __u8 dir, __u8 sys)
+{
+	struct sba_counters *cnt;
+	__u64 size, wake;
+
+	/* got <= SBA_CAP_MAX already; the mask is for the verifier. */
+	size = sizeof(struct sba_data_ev) + (got & (2 * SBA_CAP_MAX - 1));
+	s->ev.hdr.kind = SBA_EV_DATA;
+	s->ev.hdr.flags = flags;
+	s->ev.hdr.size = size;
+	s->ev.hdr.tgid = pid_tgid >> 32;
+	s->ev.hdr.ts_ns = ts;
+	s->ev.conn_id = c->conn_id;
+	s->ev.bytes = bytes;
+	s->ev.gap_bytes = c->lost[(dir - 1) & 1];
+	s->ev.tid = (__u32)pid_tgid;
+	s->ev.fd = fd;
+	s->ev.cap_len = got;
+	s->ev.dir = dir;
+	s->ev.sys = sys;
+	s->ev.__pad = 0;
+
+	cnt = counters_get();
+	/* Asking the ring how full it is costs as much as a map lookup: do it on
+	 * one data event in 64 per CPU; the reader drains every poll_ms anyway. */
+	wake = BPF_RB_NO_WAKEUP;
+	if (!cnt || (cnt->stats[SBA_STAT_DATA_EVENTS] & 63) == 63)
+		wake = rb_flags();
+	if (bpf_ringbuf_output(&events, s, size, wake)) {
+		c->lost[(dir - 1) & 1] += bytes;
+		if (cnt) {
+			cnt->drops[SBA_DROP_RINGBUF_FULL]++;
+			cnt->stats[SBA_STAT_DATA_LOST_BYTES] += bytes;
+		}
+		return false;
+	}
+	c->lost[(dir - 1) & 1] = 0;
+	c->run_bytes += got;
+	if (cnt) {
+		cnt->stats[SBA_STAT_DATA_EVENTS]++;
+		cnt->stats[SBA_STAT_BYTES_SEEN] += bytes;
+		cnt->stats[SBA_STAT_BYTES_CAPTURED] += got;
+		cnt->stats[SBA_STAT_RING_BYTES] += size;
+	}
+	return true;
+}
+
 static __always_inline void on_data(const struct sys_call *a, struct sba_target *t,
 				    __u64 pid_tgid)
 {
 	struct sba_conn_key key = { .tgid = pid_tgid >> 32, .fd = (int)a->a0 };
-	__u64 ret = a->ret;
+	__u64 ret = a->ret, ts;
 	struct sba_conn *c;
 	struct scratch *s;
-	struct sba_counters *cnt;
 	struct user_msghdr msg;
 	struct sock *sk;
 	__u8 dir = sys_is_in(a->sys) ? SBA_DIR_IN : SBA_DIR_OUT;
 	__u8 flags = 0;
-	__u64 budget, size, wake;
+	__u64 budget, tail = 0;
 	__u32 want, got = 0;
 
 	c = bpf_map_lookup_elem(&conns, &key);
@@ -260,6 +322,14 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	if (budget > ret)
 		budget = ret;
 	want = budget > SBA_CAP_MAX ? SBA_CAP_MAX : budget;
+	/* A long write to Redis: its last bytes go in a second record, so the
+	 * keys and arguments after a long script body are seen. */
+	if (c->tail && dir == SBA_DIR_OUT && (a->sys == SBA_SYS_WRITE || a->sys == SBA_SYS_SENDTO) &&
+	    ret > want) {
+		tail = ret - want;
+		if (tail > tail_bytes)
+			tail = tail_bytes;
+	}
 
 	s = scratch_get();
 	if (!s)
@@ -292,52 +362,28 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 		flags |= SBA_DATA_NO_PAYLOAD;
 		break;
 	}
-	if (got < ret && !flags)
+	if (got < ret - tail && !flags)
 		flags |= SBA_DATA_CUT_CAP;
 	if (flags & SBA_DATA_CUT_FAULT)
 		count_drop(SBA_DROP_COPY_FAULT);
 	if (flags & SBA_DATA_CUT_IOV)
 		count_drop(SBA_DROP_IOV_LIMIT);
 
-	/* got <= SBA_CAP_MAX already; the mask is for the verifier. */
-	size = sizeof(struct sba_data_ev) + (got & (2 * SBA_CAP_MAX - 1));
-	s->ev.hdr.kind = SBA_EV_DATA;
-	s->ev.hdr.flags = flags;
-	s->ev.hdr.size = size;
-	s->ev.hdr.tgid = key.tgid;
-	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	s->ev.conn_id = c->conn_id;
-	s->ev.bytes = ret;
-	s->ev.gap_bytes = c->lost[(dir - 1) & 1];
-	s->ev.tid = (__u32)pid_tgid;
-	s->ev.fd = key.fd;
-	s->ev.cap_len = got;
-	s->ev.dir = dir;
-	s->ev.sys = a->sys;
-	s->ev.__pad = 0;
-
-	cnt = counters_get();
-	/* Asking the ring how full it is costs as much as a map lookup: do it on
-	 * one data event in 64 per CPU; the reader drains every poll_ms anyway. */
-	wake = BPF_RB_NO_WAKEUP;
-	if (!cnt || (cnt->stats[SBA_STAT_DATA_EVENTS] & 63) == 63)
-		wake = rb_flags();
-	if (bpf_ringbuf_output(&events, s, size, wake)) {
-		c->lost[(dir - 1) & 1] += ret;
-		if (cnt) {
-			cnt->drops[SBA_DROP_RINGBUF_FULL]++;
-			cnt->stats[SBA_STAT_DATA_LOST_BYTES] += ret;
-		}
+	ts = bpf_ktime_get_ns();
+	if (!emit_data(s, c, key.fd, pid_tgid, ts, ret - tail, got, flags, dir, a->sys) || !tail)
 		return;
+	flags = SBA_DATA_TAIL;
+	got = 0;
+	if (tail > SBA_CAP_MAX)
+		tail = SBA_CAP_MAX;
+	barrier_var(tail);
+	if (bpf_probe_read_user(s->data, tail, (void *)(a->a1 + ret - tail))) {
+		flags |= SBA_DATA_CUT_FAULT;
+		count_drop(SBA_DROP_COPY_FAULT);
+	} else {
+		got = tail;
 	}
-	c->lost[(dir - 1) & 1] = 0;
-	c->run_bytes += got;
-	if (cnt) {
-		cnt->stats[SBA_STAT_DATA_EVENTS]++;
-		cnt->stats[SBA_STAT_BYTES_SEEN] += ret;
-		cnt->stats[SBA_STAT_BYTES_CAPTURED] += got;
-		cnt->stats[SBA_STAT_RING_BYTES] += size;
-	}
+	emit_data(s, c, key.fd, pid_tgid, ts, tail, got, flags, dir, a->sys);
 }
 
 /* The one entry point: a syscall of target t returned. */

@@ -41,6 +41,7 @@ struct sba_config {
 	const char *cgroup_path;
 	uint32_t cap_head;
 	uint32_t cap_body;
+	uint32_t cap_tail;	/* last bytes of long writes to Redis ports; 0: off */
 	uint64_t ringbuf_bytes;
 	uint32_t poll_ms;
 	uint32_t max_conns;

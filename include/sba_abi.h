@@ -23,6 +23,10 @@
  * masks offsets with SBA_CAP_MAX - 1 to keep the verifier convinced. */
 #define SBA_CAP_MAX		16384
 #define SBA_CAP_HEAD_DEFAULT	4096
+/* Writes to a tail port (Redis) longer than their capture also send their
+ * last bytes as a second event: the keys of an EVAL follow a 13-32 KB script. */
+#define SBA_CAP_TAIL_DEFAULT	4096
+#define SBA_TAIL_PORTS_MAX	8
 #define SBA_CAP_BODY_DEFAULT	1024
 /* iovecs walked for one readv/writev/recvmsg/sendmsg (IOV_MAX is 1024). */
 #define SBA_IOV_MAX		1024
@@ -81,6 +85,8 @@ enum sba_sys {
 #define SBA_DATA_CUT_FAULT	0x2	/* a user-memory read failed: counted as a drop */
 #define SBA_DATA_CUT_IOV	0x4	/* more than SBA_IOV_MAX iovecs: counted as a drop */
 #define SBA_DATA_NO_PAYLOAD	0x8	/* sendfile: bytes came from a file, none copied */
+#define SBA_DATA_TAIL		0x10	/* the last bytes of the same syscall as the event
+					 * before it (tail capture: sba_conn.tail) */
 
 /* Why something was lost. Index into sba_counters.drops. */
 enum sba_drop {
@@ -203,7 +209,8 @@ struct sba_conn {
 	__u8 last_dir;		/* enum sba_dir of the last data event */
 	__u8 announced;		/* CONN_OPEN written; retried on every syscall until it is */
 	__u8 joined;
-	__u8 __pad[3];
+	__u8 tail;		/* the peer's port is a tail port: long writes send their tail */
+	__u8 __pad[2];
 };
 
 #endif /* SBA_ABI_H */

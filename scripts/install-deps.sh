@@ -10,7 +10,7 @@ set -eu
 need_cmds=(
 	"clang:clang" "llvm-strip:llvm" "bpftool:bpftool" "pkg-config:pkg-config"
 	"cc:gcc" "make:make" "git:git" "node:nodejs" "npm:npm" "curl:curl"
-	"redis-server:redis-server" "wrk:wrk" "prometheus:prometheus" "promtool:prometheus"
+	"redis-server:redis-server" "wrk:wrk" "prometheus:prometheus" "promtool:prometheus" "amtool:prometheus-alertmanager"
 	"setpriv:util-linux" "ip:iproute2" "jq:jq" "openssl:openssl"
 )
 need_files=(
@@ -46,6 +46,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # prometheus from Debian starts a service on install; the tests run their own.
 if command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now prometheus prometheus-node-exporter redis-server >/dev/null 2>&1 || true
+	systemctl disable --now prometheus prometheus-alertmanager prometheus-node-exporter redis-server >/dev/null 2>&1 || true
 fi
 echo "install-deps: done"

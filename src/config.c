@@ -16,7 +16,7 @@
 
 enum opt_id {
 	OPT_TRACE = 256, OPT_STATS, OPT_HOOKS, OPT_PID, OPT_EXE, OPT_EXE_NAME, OPT_CGROUP,
-	OPT_CAP_HEAD, OPT_CAP_BODY, OPT_RINGBUF, OPT_POLL_MS, OPT_MAX_CONNS, OPT_MAX_TARGETS,
+	OPT_CAP_HEAD, OPT_CAP_BODY, OPT_CAP_TAIL, OPT_RINGBUF, OPT_POLL_MS, OPT_MAX_CONNS, OPT_MAX_TARGETS,
 	OPT_BTF, OPT_PIN, OPT_LISTEN, OPT_TOKEN_FILE, OPT_TOKEN_OUT, OPT_RL_WINDOW, OPT_RL_MAX,
 	OPT_TLS_CERT, OPT_TLS_KEY, OPT_NO_AUTH, OPT_ROUTES, OPT_TENANT_HEADER, OPT_MAX_TENANTS,
 	OPT_MAX_ROUTES, OPT_REDIS_PORT, OPT_SERVICE, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
@@ -49,6 +49,9 @@ static const struct opt_doc opts[] = {
 	  "bytes copied after each change of direction of a connection (default 4096)" },
 	{ { "capture-body", required_argument, NULL, OPT_CAP_BODY }, "BYTES",
 	  "bytes copied from each further syscall in the same direction (default 1024)" },
+	{ { "capture-tail", required_argument, NULL, OPT_CAP_TAIL }, "BYTES",
+	  "also copy the last BYTES of writes to Redis (--redis-port) that are longer than"
+	  " their capture, e.g. the keys after a script (default 4096, 0: off)" },
 	{ { "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, "BYTES",
 	  "size of the kernel->user ring buffer, a power of two (default 8388608)" },
 	{ { "poll-ms", required_argument, NULL, OPT_POLL_MS }, "MS",
@@ -206,6 +209,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	cfg->hooks = SBA_HOOKS_TP;
 	cfg->cap_head = SBA_CAP_HEAD_DEFAULT;
 	cfg->cap_body = SBA_CAP_BODY_DEFAULT;
+	cfg->cap_tail = SBA_CAP_TAIL_DEFAULT;
 	cfg->ringbuf_bytes = 8 << 20;
 	cfg->poll_ms = 10;
 	cfg->max_conns = 65536;
@@ -275,6 +279,10 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 		case OPT_CAP_BODY:
 			err = parse_u64("capture-body", optarg, 0, SBA_CAP_MAX, &v);
 			cfg->cap_body = (uint32_t)v;
+			break;
+		case OPT_CAP_TAIL:
+			err = parse_u64("capture-tail", optarg, 0, SBA_CAP_MAX, &v);
+			cfg->cap_tail = (uint32_t)v;
 			break;
 		case OPT_RINGBUF:
 			err = parse_u64("ringbuf-size", optarg, 1 << 16, 1ULL << 30, &v);

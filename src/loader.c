@@ -266,6 +266,14 @@ static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
 
 	skel->rodata->cap_head = cfg->cap_head;
 	skel->rodata->cap_body = cfg->cap_body;
+	skel->rodata->tail_bytes = cfg->cap_tail;
+	/* The Redis server ports (conntab's default when none is given):
+	 * writes to them get their tail captured. */
+	_Static_assert(CONNTAB_MAX_REDIS_PORTS <= SBA_TAIL_PORTS_MAX, "every Redis port fits");
+	for (int i = 0; i < SBA_TAIL_PORTS_MAX; i++)
+		skel->rodata->tail_ports[i] = i < cfg->pipe.n_redis_ports ? cfg->pipe.redis_ports[i] : 0;
+	if (!cfg->pipe.n_redis_ports)
+		skel->rodata->tail_ports[0] = 6379;
 	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	err = set_exe_targets(skel, cfg);
 	if (!err && cfg->cgroup_path)

@@ -97,6 +97,8 @@ static void trace_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *d
 		sba_sys_name(ev->sys), (uint64_t)ev->bytes, ev->cap_len, (uint64_t)ev->gap_bytes);
 	if (cut)
 		fprintf(f, ",\"cut\":\"%s\"", cut);
+	if (ev->hdr.flags & SBA_DATA_TAIL)
+		fputs(",\"tail\":true", f);
 	fputs(",\"data\":\"", f);
 	json_write_bytes(f, data, ev->cap_len);
 	fputs("\"}\n", f);

@@ -337,6 +337,66 @@ static void test_capture_budget(void)
 	stop();
 }
 
+/* A write to a Redis port longer than its capture sends its last bytes as a
+ * second record; bytes add up to the syscall's; short writes, writes to
+ * other ports and writev do not. */
+static void test_tail_capture(void)
+{
+	static uint8_t big[20000], sink[20000];
+	struct iovec iov[2] = { { big, 10000 }, { big + 10000, 10000 } };
+	char port[32];
+	struct rec *d[8], *c;
+	struct pair p;
+	int n;
+
+	if (!have_root())
+		SKIP("needs root");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13 + 1);
+	CHECK(tcp_pair(&p) == 0);
+	snprintf(port, sizeof(port), "--redis-port=%u", p.port);
+	CHECK(start(port, "--capture-tail=3000") == 0);
+	CHECK_EQ_INT(write(p.client, big, sizeof(big)), (int)sizeof(big));
+	read_exact(p.server, sink, sizeof(big));
+	CHECK_EQ_INT(write(p.client, big, 100), 100);
+	read_exact(p.server, sink, 100);
+	CHECK_EQ_INT(writev(p.client, iov, 2), (int)sizeof(big));
+	read_exact(p.server, sink, sizeof(big));
+	CHECK_EQ_INT(write(p.server, big, sizeof(big)), (int)sizeof(big));
+	read_exact(p.client, sink, sizeof(big));
+	drain();
+	c = open_of_fd(p.client);
+	CHECK(c != NULL);
+	if (c) {
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 8);
+		CHECK_EQ_INT(n, 4);
+		if (n == 4) {
+			CHECK_EQ_INT(d[0]->bytes, sizeof(big) - 3000);
+			CHECK_EQ_INT(d[0]->cap_len, SBA_CAP_HEAD_DEFAULT);
+			CHECK(d[0]->flags & SBA_DATA_CUT_CAP);
+			CHECK(memcmp(captured + d[0]->data_off, big, d[0]->cap_len) == 0);
+			CHECK_EQ_INT(d[1]->flags, SBA_DATA_TAIL);
+			CHECK_EQ_INT(d[1]->bytes, 3000);
+			CHECK_EQ_INT(d[1]->cap_len, 3000);
+			CHECK(memcmp(captured + d[1]->data_off, big + sizeof(big) - 3000, 3000) == 0);
+			CHECK_EQ_INT(d[2]->bytes, 100);
+			CHECK(!(d[2]->flags & SBA_DATA_TAIL));
+			CHECK_EQ_INT(d[3]->bytes, sizeof(big));	/* writev: no tail */
+			CHECK(!(d[3]->flags & SBA_DATA_TAIL));
+		}
+	}
+	c = open_of_fd(p.server);	/* its peer's port is not a Redis port */
+	CHECK(c != NULL);
+	if (c) {
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 8);
+		CHECK_EQ_INT(n, 1);
+		if (n == 1)
+			CHECK_EQ_INT(d[0]->bytes, sizeof(big));
+	}
+	close_pair(&p);
+	stop();
+}
+
 /* Files, pipes, UDP and unix sockets: never captured, but classified once. */
 static void test_non_tcp_fds_not_captured(void)
 {
@@ -552,6 +612,7 @@ static void run_all(void)
 	RUN(test_bytes_exact_both_directions);
 	RUN(test_writev_many_iovecs);
 	RUN(test_capture_budget);
+	RUN(test_tail_capture);
 	RUN(test_non_tcp_fds_not_captured);
 	RUN(test_fd_reuse_new_conn);
 	RUN(test_join_mid_stream);

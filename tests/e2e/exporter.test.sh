@@ -185,7 +185,9 @@ check "HEAD /metrics: 200, headers only" \
 	"200|0|text/plain; version=0.0.4; charset=utf-8"
 check "/metrics/workers: 200, only sba_worker_* families, and all of them" \
 	"$(req -H "$AUTH" "$URL/metrics/workers")|$(grep -vc '^# [A-Z]* sba_worker_\|^sba_worker_' "$tmp/body")|$(grep -c '^# TYPE sba_worker_' "$tmp/body")" "200|0|15"
-check "/debug/slow: 200 [] as JSON" "$(req -H "$AUTH" "$URL/debug/slow")|$(hdr Content-Type)|$(body)" "200|application/json|[]"
+check "/debug/slow: 200, the slow-request log as JSON" \
+	"$(req -H "$AUTH" "$URL/debug/slow")|$(hdr Content-Type)|$(body | head -c 20)" \
+	'200|application/json|{"window_seconds":60'
 check "/debug/slow without token: 401" "$(req --interface 127.0.0.11 "$URL/debug/slow")" "401"
 check "token in the query string: 400 invalid_request, even with a good header" \
 	"$(req --interface 127.0.0.11 -H "$AUTH" "$URL/metrics?access_token=$TOKEN")|$(hdr WWW-Authenticate)" \

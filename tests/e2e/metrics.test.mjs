@@ -84,6 +84,7 @@ before(async () => {
 			if (req.url.startsWith('/users/')) { res.end('{"ok":true}'); return; }
 			if (req.url.startsWith('/orgs/')) { res.writeHead(201); res.end('made'); return; }
 			if (req.url === '/fail') { res.writeHead(503); res.end('down'); return; }
+			if (req.url.startsWith('/slow/')) { setTimeout(() => res.end('late'), 1500); return; }
 			res.writeHead(404); res.end();
 		}).listen(${apiPort}, '127.0.0.1', () => console.log('up'));`);
 	const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
@@ -200,6 +201,54 @@ test('the processes\' CPU, memory and memory limit are served per service', { sk
 	assert.match(text, /^sba_process_cpu_seconds_total\{service="api"\} [0-9.e+-]+$/m);
 	if (memCg)
 		assert.equal(sample(text, 'sba_process_memory_limit_bytes', { service: 'api' }), MEM_LIMIT);
+});
+
+test('the slow-request log, exemplars and requests in flight', { skip: !isRoot && 'needs root' }, async () => {
+	const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+	const script = `
+		const http = require('http');
+		const get = (p, h) => new Promise((ok, ko) => http.get({ host: 'localhost', port: ${apiPort}, path: p,
+			headers: h }, (r) => { r.resume(); r.on('end', ok); }).on('error', ko));
+		(async () => {
+			for (let i = 0; i < 3; i++) await get('/users/' + (70 + i), { 'x-request-id': 'fast-' + i });
+			await get('/slow/9', { traceparent: '${TP}', 'x-request-id': 'slow-9',
+				authorization: 'Bearer secret-auth-e2e', cookie: 'sid=secret-cookie-e2e' });
+		})();`;
+	const client = spawn('node', ['-e', script], { env: { ...process.env, OTEL_SERVICE_NAME: 'web' }, stdio: 'ignore' });
+	const done = new Promise((resolve) => client.on('exit', resolve));
+	// The slow request is in flight for 1.5 s; the gauge is sampled every second.
+	await waitFor(async () => sample(await scrape(), 'sba_http_server_active_requests', { service: 'api' }) === 1, 3000, 'one request in flight');
+	assert.equal(await done, 0);
+	await waitFor(async () => sample(await scrape(), 'sba_http_server_active_requests', { service: 'api' }) === 0, 3000, 'no request in flight');
+
+	const denied = await get(obsPort, '/debug/slow');
+	assert.equal(denied.status, 401);
+	let slow;
+	await waitFor(async () => {
+		const r = await get(obsPort, '/debug/slow', { authorization: `Bearer ${TOKEN}` });
+		slow = JSON.parse(r.body);
+		return slow.requests.some((q) => q.route === '/slow/:id');
+	}, 5000, 'the slow request in the log');
+	const top = slow.requests[0];
+	assert.equal(top.route, '/slow/:id');
+	assert.equal(top.service, 'api');
+	assert.equal(top.status, 200);
+	assert.equal(top.request_id, 'slow-9');
+	assert.equal(top.traceparent, TP);
+	assert.ok(top.duration_seconds >= 1.5 && top.duration_seconds < 2.5, `duration ${top.duration_seconds}`);
+	assert.equal(slow.window_seconds, 60);
+	assert.ok(slow.requests.some((q) => q.request_id === 'fast-0' && q.route === '/users/:id'));
+	const raw = JSON.stringify(slow);
+	assert.doesNotMatch(raw, /secret-auth|secret-cookie|\/users\/7/);
+
+	// OpenMetrics: the kept request of each duration series sits on its bucket.
+	const om = await get(obsPort, '/metrics', { authorization: `Bearer ${TOKEN}`, accept: 'application/openmetrics-text; version=1.0.0' });
+	assert.equal(om.status, 200);
+	assert.match(om.body, /^sba_http_server_request_duration_seconds_bucket\{service="api",method="GET",route="\/slow\/:id",status_code="200",tenant="none",le="2\.5"\} 1 # \{trace_id="4bf92f3577b34da6a3ce929d0e0e4736"\} 1\.5\d* \d{10}\.\d+$/m);
+	assert.match(om.body, /route="\/users\/:id",status_code="200",tenant="none",le="[0-9.]+"\} \d+ # \{request_id="fast-\d"\}/);
+	assert.match(om.body, /^sba_http_client_request_duration_seconds_bucket\{service="web",method="GET",peer="localhost:\d+",route="\/slow\/:id".* # \{trace_id="4bf92f35/m);
+	assert.doesNotMatch(om.body, /secret-auth|secret-cookie/);
+	assert.match(om.body, /# EOF\n$/);
 });
 
 test('the scrape passes promtool check metrics', { skip: !isRoot && 'needs root' }, async () => {
