@@ -289,6 +289,9 @@ static void test_fixture_timings(void)
 	/* Job 7: started 977554, retried at 977574 with backoff 100 -> due 977674; */
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->duration_ms, 20);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->delay_ms, 100);
+	/* A retry's reason is in the msgpack of the fields to update. */
+	CHECK_EQ_STR(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->reason,
+		     "deterministic failure of e-fail-always");
 	/* restarted (ats 3) at 977692: waited 18 ms since due; failed for good at 977722. */
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "7", 1))->attempt, 3);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "7", 1))->wait_ms, 18);
