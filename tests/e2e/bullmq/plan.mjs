@@ -8,10 +8,11 @@
 // (0.5-2.5 ms on a busy 2-core machine, more on the failure path), which is
 // within 5 % of such jobs.
 //
-// data: { ms, fail, failUntil, timeoutMs }
+// data: { ms, fail, failUntil, timeoutMs, crashIn }
 //   ms         work time of an attempt
 //   fail       reason thrown on attempts 1..failUntil (all attempts if absent)
 //   timeoutMs  the processor gives up after this long: "job timed out after N ms"
+//   crashIn    the worker process of this role dies (SIGKILL) when it starts it
 
 // Queue names carry the stack and a per-run tag: other observers and other
 // runs on the machine see each other's Redis traffic, their labels differ.
@@ -22,6 +23,9 @@ export const queues = {
 	emails: { concurrency: { a: 3, b: 2 } },
 	reports: { concurrency: { a: 2 } },
 	media: { concurrency: { b: 3 } },
+	// a stalled job, on purpose: worker process c takes it and dies
+	// (SIGKILL); process d, started after, finds it stalled and runs it
+	crashy: { concurrency: { c: 1, d: 1 }, worker: { lockDuration: 1000, stalledInterval: 400 } },
 };
 
 function jobsOf() {
@@ -51,6 +55,7 @@ function jobsOf() {
 	for (let i = 0; i < 10; i++) add('media', 'resize', { ms: 60 + 5 * i }, keep, 'bulk');
 	add('media', 'resize', { ms: 80, fail: 'order 40412 rejected' }, keep, 'bulk');
 	add('media', 'resize', { ms: 80, fail: 'Service Unavailable (503)' }, { removeOnFail: true }, 'bulk');
+	add('crashy', 'once', { ms: 60, crashIn: 'c' });
 	return j;
 }
 export const jobs = jobsOf();
@@ -59,7 +64,7 @@ export const jobs = jobsOf();
 // broken app cannot pass by agreeing with a broken observer.
 export function expected() {
 	const e = {};
-	for (const q of Object.keys(queues)) e[q] = { added: 0, started: 0, completed: 0, failed: 0, retried: 0, finals: 0 };
+	for (const q of Object.keys(queues)) e[q] = { added: 0, started: 0, completed: 0, failed: 0, retried: 0, stalled: 0, finals: 0 };
 	for (const { queue, data, opts } of jobs) {
 		const c = e[queue];
 		const attempts = opts.attempts || 1;
@@ -67,6 +72,7 @@ export function expected() {
 		const failing = fails(data) ? Math.min(data.failUntil ?? attempts, attempts) : 0;
 		c.added++;
 		c.finals++;
+		if (data.crashIn) { c.started++; c.stalled++; }
 		c.started += Math.min(failing + 1, attempts);
 		c.retried += Math.min(failing, attempts - 1);
 		if (failing >= attempts) c.failed++;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A worker process of tests/e2e/bullmq.test.mjs: runs the queues that
 // plan.mjs gives to ROLE, prints one JSON line per attempt as it ends (queue,
-// job id, attempt, outcome, reason, duration measured by the processor), and
-// on "close" on stdin closes its workers and prints its counts.
+// job id, attempt, outcome, reason, duration measured by the processor), a
+// line per start and per stalled job it found, and on "close" on stdin closes
+// its workers and prints its counts.
 // Usage: node worker.mjs STACK_DIR REDIS_PORT TAG ROLE
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,6 +24,8 @@ async function processor(base, job) {
 	const d = job.data;
 	const attempt = job.attemptsStarted; // 1 on the first attempt
 	counts[base].started++;
+	out({ ev: 'start', queue: base, job_id: job.id, attempt });
+	if (d.crashIn === role) process.kill(process.pid, 'SIGKILL');
 	try {
 		const failing = (d.fail !== undefined || d.timeoutMs !== undefined) &&
 			(d.failUntil === undefined || attempt <= d.failUntil);
@@ -69,20 +72,23 @@ const workers = [];
 for (const [base, def] of Object.entries(queues)) {
 	const conc = def.concurrency[role];
 	if (!conc) continue;
-	counts[base] = { started: 0, completed: 0, failed: 0, retried: 0 };
-	const w = new Worker(queueName(base, tag), (job) => processor(base, job), { connection, concurrency: conc });
+	counts[base] = { started: 0, completed: 0, failed: 0, retried: 0, stalled: 0 };
+	const w = new Worker(queueName(base, tag), (job) => processor(base, job), { connection, concurrency: conc, ...def.worker });
 	const end = (job, outcome, reason) => {
 		const attempt = job.attemptsStarted;
 		counts[base][outcome]++;
 		out({ ev: 'attempt', queue: base, job_id: job.id, attempt, outcome, reason,
 			proc_ns: took.get(`${base} ${job.id} ${attempt}`) ?? -1,
-			processed_on: job.processedOn ?? -1, finished_on: job.finishedOn ?? -1 });
+			processed_on: job.processedOn ?? -1, finished_on: job.finishedOn ?? -1,
+			// after the finish's reply: the attempt's wire interval ends before
+			event_on: Date.now() });
 	};
 	w.on('completed', (job) => end(job, 'completed', ''));
 	w.on('failed', (job, err) => {
 		// attemptsMade counts this failure already
 		end(job, job.attemptsMade < (job.opts.attempts || 1) ? 'retried' : 'failed', err.message);
 	});
+	w.on('stalled', (id) => { counts[base].stalled++; out({ ev: 'stalled', queue: base, job_id: id }); });
 	w.on('error', (e) => { console.error(`worker ${base}: ${e.stack || e}`); });
 	workers.push(w);
 }
