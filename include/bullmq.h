@@ -135,7 +135,8 @@ struct bullmq_event {
 	const char *prefix;		/* key prefix, "bull" by default */
 	const char *job_id;		/* "" when not known */
 	uint64_t ts_ns;			/* capture clock of the reply that proved it */
-	uint32_t attempt;		/* STARTED: attempt number (ats), 0 unknown */
+	uint32_t attempt;		/* STARTED: attempt number (ats); COMPLETED/FAILED/RETRIED:
+					 * that of the start seen; 0 unknown */
 	int64_t wait_ms;		/* STARTED: added (or retry due) -> started, -1 unknown */
 	int64_t duration_ms;		/* COMPLETED/FAILED/RETRIED: start -> finish, app clock, -1 */
 	int64_t duration_ns;		/* same on the capture clock, -1 */

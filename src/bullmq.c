@@ -816,6 +816,44 @@ static void set_reason(const struct cmdargs *c, const struct resp_item *it,
 	copy_str(call->reason, sizeof(call->reason), s, n);
 }
 
+/* A retry's reason (moveToDelayed, retryJob; 5.x/6.x): one ARGV is the
+ * msgpack of the fields to update, [ "failedReason", <reason>, "stacktrace",
+ * ...]. The reason may be cut by the kept prefix: take what is there. */
+static void set_retry_reason(const struct cmdargs *c, struct bullmq_call *call)
+{
+	for (int i = 4; i <= 9; i++) {
+		const struct resp_item *it = argv(c, i);
+		struct mp m;
+		struct mpv v;
+		size_t n, len, hdr;
+		const uint8_t *p;
+
+		if (!it || it->type != '$')
+			continue;
+		m.p = (const uint8_t *)sdata(c, it, &n);
+		m.end = m.p + n;
+		if (!mp_next(&m, &v) || v.t != MP_ARR || v.n < 2)
+			continue;
+		if (!mp_next(&m, &v) || v.t != MP_STR || v.n != 12 || memcmp(v.s, "failedReason", 12))
+			continue;
+		p = m.p;
+		if (p >= m.end)
+			return;
+		if ((*p & 0xe0) == 0xa0)
+			hdr = 1, len = *p & 0x1f;
+		else if (*p == 0xd9 && m.end - p >= 2)
+			hdr = 2, len = p[1];
+		else if (*p == 0xda && m.end - p >= 3)
+			hdr = 3, len = (size_t)p[1] << 8 | p[2];
+		else
+			return;	/* not a string (nil), or its length was cut */
+		if (len > (size_t)(m.end - p) - hdr)
+			len = (size_t)(m.end - p) - hdr;
+		copy_str(call->reason, sizeof(call->reason), (const char *)p + hdr, len);
+		return;
+	}
+}
+
 static void set_ts(const struct cmdargs *c, const struct resp_item *it, struct bullmq_call *call)
 {
 	int64_t v;
@@ -965,6 +1003,7 @@ static void classify_script(const struct cmdargs *c, struct bullmq_call *call)
 		call->script = BULLMQ_S_RETRY_JOB;
 		set_job_from_key(c, &sh, call);
 		set_ts(c, argv(c, 2), call);
+		set_retry_reason(c, call);
 		call->delay_ms = 0;
 		return;
 	}
@@ -975,6 +1014,7 @@ static void classify_script(const struct cmdargs *c, struct bullmq_call *call)
 		call->script = BULLMQ_S_MOVE_TO_DELAYED;
 		set_job_from_key(c, &sh, call);
 		set_ts(c, argv(c, 2), call);
+		set_retry_reason(c, call);
 		/* 5.x/6.x: [prefix, ts, id, token, delay, skipAttempt, ...]; 4.x: [prefix, ts, delayedTs, id, token, delay]. */
 		if (arg_is(c, argv(c, 3), call->job_id)) {
 			if (arg_int(c, argv(c, 5), &d) && d >= 0)
@@ -1148,7 +1188,7 @@ struct job {
 	uint8_t state;
 	uint8_t __pad;
 	uint16_t q;
-	uint32_t __pad2;
+	uint32_t attempt;	/* of the start seen (ats), 0 unknown */
 	int64_t processed_ms;	/* app clock of the start, -1 */
 	int64_t ready_ms;	/* app clock since when it waits / when it is due */
 	uint64_t start_ns;	/* capture clock of the start reply */
@@ -1473,6 +1513,8 @@ static void attempt_end(struct bullmq *b, struct queue *q, struct job *j, const 
 			struct bullmq_event *ev)
 {
 	if (j && j->state == JOB_ACTIVE) {
+		/* The finish names no attempt: it ends the one that started. */
+		ev->attempt = j->attempt;
 		if (o->app_ms > 0 && j->processed_ms > 0)
 			ev->duration_ms = o->app_ms - j->processed_ms;
 		if (o->ts_req >= j->start_ns)
@@ -1557,6 +1599,7 @@ static void apply(struct bullmq *b, const struct op *o)
 			j->state = JOB_ACTIVE;
 			j->processed_ms = o->app_ms;
 			j->start_ns = o->ts_reply;
+			j->attempt = o->attempt;
 		} else if (o->job_id[0]) {
 			b->stats.jobs_untracked++;
 		}

@@ -277,6 +277,8 @@ static void test_fixture_timings(void)
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "custom-42", 0))->wait_ms, 146);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "custom-42", 0))->attempt, 1);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_COMPLETED, "custom-42", 0))->duration_ms, 17);
+	/* A finish carries the attempt of the start it ends (the trace matches on it). */
+	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_COMPLETED, "custom-42", 0))->attempt, 1);
 	CHECK(ev_or_none(find_ev(&s, BULLMQ_OP_COMPLETED, "custom-42", 0))->duration_ns > 0);
 	/* Job 3 was delayed 300 ms: 977642 - 977331 - 300 = 11; done at 977692 = 50 ms. */
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "3", 0))->wait_ms, 11);
@@ -287,10 +289,18 @@ static void test_fixture_timings(void)
 	/* Job 7: started 977554, retried at 977574 with backoff 100 -> due 977674; */
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->duration_ms, 20);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->delay_ms, 100);
+	/* A retry's reason is in the msgpack of the fields to update. */
+	CHECK_EQ_STR(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->reason,
+		     "deterministic failure of e-fail-always");
 	/* restarted (ats 3) at 977692: waited 18 ms since due; failed for good at 977722. */
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "7", 1))->attempt, 3);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "7", 1))->wait_ms, 18);
 	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_FAILED, "7", 0))->duration_ms, 30);
+	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_FAILED, "7", 0))->attempt, 3);
+	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->attempt,
+		     ev_or_none(find_ev(&s, BULLMQ_OP_STARTED, "7", 0))->attempt);
+	CHECK(ev_or_none(find_ev(&s, BULLMQ_OP_RETRIED, "7", 0))->attempt > 0);
+	CHECK_EQ_INT(ev_or_none(find_ev(&s, BULLMQ_OP_FAILED, "9", 0))->attempt, 0);
 	CHECK_EQ_STR(ev_or_none(find_ev(&s, BULLMQ_OP_FAILED, "7", 0))->reason,
 		     "deterministic failure of e-fail-always");
 	/* Job 10 restarted after an immediate-retry we did not see: wait unknown. */
