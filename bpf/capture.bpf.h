@@ -297,7 +297,7 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	struct sock *sk;
 	__u8 dir = sys_is_in(a->sys) ? SBA_DIR_IN : SBA_DIR_OUT;
 	__u8 flags = 0;
-	__u64 budget, tail = 0;
+	__u64 budget, tail = 0, rest = 0, off, n, bytes;
 	__u32 want, got = 0;
 
 	c = bpf_map_lookup_elem(&conns, &key);
@@ -322,13 +322,16 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	if (budget > ret)
 		budget = ret;
 	want = budget > SBA_CAP_MAX ? SBA_CAP_MAX : budget;
-	/* A long write to Redis: its last bytes go in a second record, so the
-	 * keys and arguments after a long script body are seen. */
-	if (c->tail && dir == SBA_DIR_OUT && (a->sys == SBA_SYS_WRITE || a->sys == SBA_SYS_SENDTO) &&
-	    ret > want) {
+	/* A long write to Redis (a script's first EVAL, an addBulk): the rest
+	 * of it goes in more records, up to SBA_MID_CHUNKS of SBA_CAP_MAX, and
+	 * its last tail_bytes always, so the keys and arguments after a long
+	 * script body and every command of a pipelined batch are seen. */
+	if (c->tail && tail_bytes && dir == SBA_DIR_OUT &&
+	    (a->sys == SBA_SYS_WRITE || a->sys == SBA_SYS_SENDTO) && ret > want) {
 		tail = ret - want;
 		if (tail > tail_bytes)
 			tail = tail_bytes;
+		rest = ret - want - tail;
 	}
 
 	s = scratch_get();
@@ -362,7 +365,7 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 		flags |= SBA_DATA_NO_PAYLOAD;
 		break;
 	}
-	if (got < ret - tail && !flags)
+	if (got < ret - rest - tail && !flags)
 		flags |= SBA_DATA_CUT_CAP;
 	if (flags & SBA_DATA_CUT_FAULT)
 		count_drop(SBA_DROP_COPY_FAULT);
@@ -370,8 +373,38 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 		count_drop(SBA_DROP_IOV_LIMIT);
 
 	ts = bpf_ktime_get_ns();
-	if (!emit_data(s, c, key.fd, pid_tgid, ts, ret - tail, got, flags, dir, a->sys) || !tail)
+	if (!emit_data(s, c, key.fd, pid_tgid, ts, ret - rest - tail, got, flags, dir, a->sys)) {
+		c->lost[(dir - 1) & 1] += rest + tail;	/* the records that will not follow */
 		return;
+	}
+	if (!tail)
+		return;
+	/* The middle, in SBA_CAP_MAX records; the last one also counts what
+	 * is left uncopied before the tail. */
+	off = want;
+	for (int i = 0; i < SBA_MID_CHUNKS; i++) {
+		if (!rest)
+			break;
+		n = rest < SBA_CAP_MAX ? rest : SBA_CAP_MAX;
+		bytes = i == SBA_MID_CHUNKS - 1 ? rest : n;
+		flags = SBA_DATA_TAIL | (bytes > n ? SBA_DATA_CUT_CAP : 0);
+		got = 0;
+		barrier_var(n);
+		if (n > SBA_CAP_MAX)
+			n = SBA_CAP_MAX;
+		if (bpf_probe_read_user(s->data, n, (void *)(a->a1 + off))) {
+			flags |= SBA_DATA_CUT_FAULT;
+			count_drop(SBA_DROP_COPY_FAULT);
+		} else {
+			got = n;
+		}
+		off += bytes;
+		rest -= bytes;
+		if (!emit_data(s, c, key.fd, pid_tgid, ts, bytes, got, flags, dir, a->sys)) {
+			c->lost[(dir - 1) & 1] += rest + tail;
+			return;
+		}
+	}
 	flags = SBA_DATA_TAIL;
 	got = 0;
 	if (tail > SBA_CAP_MAX)

@@ -27,6 +27,9 @@
  * last bytes as a second event: the keys of an EVAL follow a 13-32 KB script. */
 #define SBA_CAP_TAIL_DEFAULT	16384
 #define SBA_TAIL_PORTS_MAX	8
+/* ... and the bytes between head and tail in up to this many SBA_CAP_MAX
+ * records (a pipelined addBulk): 16 KiB head budget aside, 64 KiB a write. */
+#define SBA_MID_CHUNKS		3
 #define SBA_CAP_BODY_DEFAULT	1024
 /* iovecs walked for one readv/writev/recvmsg/sendmsg (IOV_MAX is 1024). */
 #define SBA_IOV_MAX		1024
@@ -85,8 +88,8 @@ enum sba_sys {
 #define SBA_DATA_CUT_FAULT	0x2	/* a user-memory read failed: counted as a drop */
 #define SBA_DATA_CUT_IOV	0x4	/* more than SBA_IOV_MAX iovecs: counted as a drop */
 #define SBA_DATA_NO_PAYLOAD	0x8	/* sendfile: bytes came from a file, none copied */
-#define SBA_DATA_TAIL		0x10	/* the last bytes of the same syscall as the event
-					 * before it (tail capture: sba_conn.tail) */
+#define SBA_DATA_TAIL		0x10	/* more bytes of the same syscall as the event
+					 * before it (long writes to Redis: sba_conn.tail) */
 
 /* Why something was lost. Index into sba_counters.drops. */
 enum sba_drop {

@@ -337,16 +337,18 @@ static void test_capture_budget(void)
 	stop();
 }
 
-/* A write to a Redis port longer than its capture sends its last bytes as a
- * second record; bytes add up to the syscall's; short writes, writes to
- * other ports and writev do not. */
+/* A write to a Redis port longer than its capture sends the rest too: up to
+ * SBA_MID_CHUNKS records of SBA_CAP_MAX, then its last --capture-tail bytes;
+ * the records' bytes add up to the syscall's. Short writes, writes to other
+ * ports and writev do not. */
 static void test_tail_capture(void)
 {
-	static uint8_t big[20000], sink[20000];
+	static uint8_t big[120000], sink[120000];
 	struct iovec iov[2] = { { big, 10000 }, { big + 10000, 10000 } };
 	char port[32];
-	struct rec *d[8], *c;
+	struct rec *d[16], *c;
 	struct pair p;
+	uint64_t sum;
 	int n;
 
 	if (!have_root())
@@ -356,42 +358,62 @@ static void test_tail_capture(void)
 	CHECK(tcp_pair(&p) == 0);
 	snprintf(port, sizeof(port), "--redis-port=%u", p.port);
 	CHECK(start(port, "--capture-tail=3000") == 0);
-	CHECK_EQ_INT(write(p.client, big, sizeof(big)), (int)sizeof(big));
-	read_exact(p.server, sink, sizeof(big));
+	CHECK_EQ_INT(write(p.client, big, 20000), 20000);
+	read_exact(p.server, sink, 20000);
 	CHECK_EQ_INT(write(p.client, big, 100), 100);
 	read_exact(p.server, sink, 100);
-	CHECK_EQ_INT(writev(p.client, iov, 2), (int)sizeof(big));
+	CHECK_EQ_INT(writev(p.client, iov, 2), 20000);
+	read_exact(p.server, sink, 20000);
+	CHECK_EQ_INT(write(p.server, big, 20000), 20000);
+	read_exact(p.client, sink, 20000);
+	/* longer than head + 3 x 16 KiB + tail: the middle is cut, counted */
+	CHECK_EQ_INT(write(p.client, big, sizeof(big)), (int)sizeof(big));
 	read_exact(p.server, sink, sizeof(big));
-	CHECK_EQ_INT(write(p.server, big, sizeof(big)), (int)sizeof(big));
-	read_exact(p.client, sink, sizeof(big));
 	drain();
 	c = open_of_fd(p.client);
 	CHECK(c != NULL);
 	if (c) {
-		n = data_of(c->conn_id, SBA_DIR_OUT, d, 8);
-		CHECK_EQ_INT(n, 4);
-		if (n == 4) {
-			CHECK_EQ_INT(d[0]->bytes, sizeof(big) - 3000);
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 16);
+		CHECK_EQ_INT(n, 10);
+		if (n == 10) {
+			/* 20000 = 4096 head + 12904 middle + 3000 tail, all copied */
+			CHECK_EQ_INT(d[0]->bytes, SBA_CAP_HEAD_DEFAULT);
 			CHECK_EQ_INT(d[0]->cap_len, SBA_CAP_HEAD_DEFAULT);
-			CHECK(d[0]->flags & SBA_DATA_CUT_CAP);
-			CHECK(memcmp(captured + d[0]->data_off, big, d[0]->cap_len) == 0);
+			CHECK_EQ_INT(d[0]->flags, 0);
 			CHECK_EQ_INT(d[1]->flags, SBA_DATA_TAIL);
-			CHECK_EQ_INT(d[1]->bytes, 3000);
-			CHECK_EQ_INT(d[1]->cap_len, 3000);
-			CHECK(memcmp(captured + d[1]->data_off, big + sizeof(big) - 3000, 3000) == 0);
-			CHECK_EQ_INT(d[2]->bytes, 100);
-			CHECK(!(d[2]->flags & SBA_DATA_TAIL));
-			CHECK_EQ_INT(d[3]->bytes, sizeof(big));	/* writev: no tail */
+			CHECK_EQ_INT(d[1]->bytes, 20000 - SBA_CAP_HEAD_DEFAULT - 3000);
+			CHECK_EQ_INT(d[1]->cap_len, d[1]->bytes);
+			CHECK_EQ_INT(d[2]->flags, SBA_DATA_TAIL);
+			CHECK_EQ_INT(d[2]->bytes, 3000);
+			CHECK_EQ_INT(d[2]->cap_len, 3000);
+			for (int i = 0, off = 0; i < 3; off += (int)d[i]->bytes, i++)
+				CHECK(memcmp(captured + d[i]->data_off, big + off, d[i]->cap_len) == 0);
+			CHECK_EQ_INT(d[3]->bytes, 100);
 			CHECK(!(d[3]->flags & SBA_DATA_TAIL));
+			CHECK_EQ_INT(d[4]->bytes, 20000);	/* writev: no tail */
+			CHECK(!(d[4]->flags & SBA_DATA_TAIL));
+			/* 120000: head, 16384, 16384, the last middle record holds
+			 * 16384 copied of 80136 (the rest is cut), the tail */
+			CHECK_EQ_INT(d[5]->cap_len, SBA_CAP_HEAD_DEFAULT);	/* after a read */
+			CHECK_EQ_INT(d[6]->cap_len, SBA_CAP_MAX);
+			CHECK_EQ_INT(d[7]->cap_len, SBA_CAP_MAX);
+			CHECK_EQ_INT(d[8]->cap_len, SBA_CAP_MAX);
+			CHECK_EQ_INT(d[8]->flags, SBA_DATA_TAIL | SBA_DATA_CUT_CAP);
+			CHECK_EQ_INT(d[9]->bytes, 3000);
+			CHECK(memcmp(captured + d[9]->data_off, big + sizeof(big) - 3000, 3000) == 0);
+			sum = 0;
+			for (int i = 5; i < 10; i++)
+				sum += d[i]->bytes;
+			CHECK_EQ_INT(sum, sizeof(big));
 		}
 	}
 	c = open_of_fd(p.server);	/* its peer's port is not a Redis port */
 	CHECK(c != NULL);
 	if (c) {
-		n = data_of(c->conn_id, SBA_DIR_OUT, d, 8);
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 16);
 		CHECK_EQ_INT(n, 1);
 		if (n == 1)
-			CHECK_EQ_INT(d[0]->bytes, sizeof(big));
+			CHECK_EQ_INT(d[0]->bytes, 20000);
 	}
 	close_pair(&p);
 	stop();
