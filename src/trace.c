@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -141,25 +142,40 @@ static void trace_http(void *ctx, const struct pipeline_http_rec *r)
 	fputs("}\n", f);
 }
 
+/* "timeout,5xx": the failure classes of an attempt, comma-separated. */
+static const char *class_list(uint32_t fail, char *buf, size_t n)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} classes[] = { { AGG_WF_TIMEOUT, "timeout" }, { AGG_WF_4XX, "4xx" }, { AGG_WF_5XX, "5xx" } };
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (fail & classes[i].bit)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "",
+						classes[i].name);
+	return buf;
+}
+
 static void trace_job(void *ctx, const struct bullmq_event *ev, uint32_t fail)
 {
 	FILE *f = ctx;
+	bool finish = ev->op != BULLMQ_OP_STARTED && ev->op != BULLMQ_OP_ADDED;
 	int64_t dur = ev->duration_ns >= 0   ? ev->duration_ns
 		      : ev->duration_ms >= 0 ? ev->duration_ms * 1000000
 					     : -1;
+	char cls[32];
 
 	fprintf(f, "{\"ev\":\"job\"");
 	put_str(f, "queue", ev->queue ? ev->queue : "");
 	put_str(f, "op", bullmq_op_name(ev->op));
 	put_str(f, "job_id", ev->job_id ? ev->job_id : "");
 	fprintf(f, ",\"attempt\":%u,\"wait_ns\":%" PRId64 ",\"duration_ns\":%" PRId64
-		   ",\"class\":\"%s%s%s%s%s\"}\n",
+		   ",\"class\":\"%s\"}\n",
 		ev->attempt, ev->wait_ms >= 0 ? ev->wait_ms * 1000000 : (int64_t)-1,
-		ev->op == BULLMQ_OP_STARTED || ev->op == BULLMQ_OP_ADDED ? (int64_t)-1 : dur,
-		fail & AGG_WF_TIMEOUT ? "timeout" : "",
-		fail & AGG_WF_TIMEOUT && fail & (AGG_WF_4XX | AGG_WF_5XX) ? "," : "",
-		fail & AGG_WF_4XX ? "4xx" : "", fail & AGG_WF_4XX && fail & AGG_WF_5XX ? "," : "",
-		fail & AGG_WF_5XX ? "5xx" : "");
+		finish ? dur : (int64_t)-1, class_list(fail, cls, sizeof(cls)));
 }
 
 struct pipeline_tap trace_tap(FILE *f, uint32_t kinds)

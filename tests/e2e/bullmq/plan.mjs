@@ -55,9 +55,6 @@ function jobsOf() {
 	for (let i = 0; i < 10; i++) add('media', 'resize', { ms: 60 + 5 * i }, keep, 'bulk');
 	add('media', 'resize', { ms: 80, fail: 'order 40412 rejected' }, keep, 'bulk');
 	add('media', 'resize', { ms: 80, fail: 'Service Unavailable (503)' }, { removeOnFail: true }, 'bulk');
-	// ... and 50 small ones in the same write: ~60 KB with the script's
-	// first EVAL, longer than head + tail, so the middle records are needed
-	for (let i = 0; i < 50; i++) add('media', 'thumb', { ms: 2 }, keep, 'bulk');
 	add('crashy', 'once', { ms: 60, crashIn: 'c' });
 	return j;
 }
