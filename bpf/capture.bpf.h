@@ -319,6 +319,11 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	budget = c->run_bytes < cap_head ? cap_head - c->run_bytes : 0;
 	if (budget < cap_body)
 		budget = cap_body;
+	/* Redis: commands and replies are small and every one counts (a reply
+	 * cut over its header makes the pairing unsure): copy up to the most a
+	 * record holds. */
+	if (c->tail && tail_bytes)
+		budget = SBA_CAP_MAX;
 	if (budget > ret)
 		budget = ret;
 	want = budget > SBA_CAP_MAX ? SBA_CAP_MAX : budget;

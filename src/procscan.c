@@ -41,16 +41,9 @@ static bool exe_matches(const struct sba_config *cfg, pid_t pid)
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0) {
-		static bool warned;
-
-		if (n < 0 && errno == EACCES && !warned) {
-			warned = true;
-			pr_warn("cannot read %s: permission denied; processes of other users are "
-				"not observed without CAP_SYS_PTRACE (docs/OPERATIONS.md)\n", link);
-		}
-		return false; /* kernel thread, or gone */
-	}
+	if (n <= 0)
+		return false; /* kernel thread, gone, or not ours to read (see
+			       * the CAP_SYS_PTRACE warning at start) */
 	target[n] = 0;
 	/* An executable replaced on disk after exec reads "path (deleted)". */
 	if (n > 10 && !strcmp(target + n - 10, " (deleted)"))

@@ -337,8 +337,9 @@ static void test_capture_budget(void)
 	stop();
 }
 
-/* A write to a Redis port longer than its capture sends the rest too: up to
- * SBA_MID_CHUNKS records of SBA_CAP_MAX, then its last --capture-tail bytes;
+/* On a Redis connection a syscall copies up to SBA_CAP_MAX, and a longer
+ * write sends the rest too: up to SBA_MID_CHUNKS records of SBA_CAP_MAX,
+ * then its last --capture-tail bytes;
  * the records' bytes add up to the syscall's. Short writes, writes to other
  * ports and writev do not. */
 static void test_tail_capture(void)
@@ -376,12 +377,13 @@ static void test_tail_capture(void)
 		n = data_of(c->conn_id, SBA_DIR_OUT, d, 16);
 		CHECK_EQ_INT(n, 10);
 		if (n == 10) {
-			/* 20000 = 4096 head + 12904 middle + 3000 tail, all copied */
-			CHECK_EQ_INT(d[0]->bytes, SBA_CAP_HEAD_DEFAULT);
-			CHECK_EQ_INT(d[0]->cap_len, SBA_CAP_HEAD_DEFAULT);
+			/* 20000 = 16384 head (Redis: the most a record holds)
+			 * + 616 middle + 3000 tail, all copied */
+			CHECK_EQ_INT(d[0]->bytes, SBA_CAP_MAX);
+			CHECK_EQ_INT(d[0]->cap_len, SBA_CAP_MAX);
 			CHECK_EQ_INT(d[0]->flags, 0);
 			CHECK_EQ_INT(d[1]->flags, SBA_DATA_TAIL);
-			CHECK_EQ_INT(d[1]->bytes, 20000 - SBA_CAP_HEAD_DEFAULT - 3000);
+			CHECK_EQ_INT(d[1]->bytes, 20000 - SBA_CAP_MAX - 3000);
 			CHECK_EQ_INT(d[1]->cap_len, d[1]->bytes);
 			CHECK_EQ_INT(d[2]->flags, SBA_DATA_TAIL);
 			CHECK_EQ_INT(d[2]->bytes, 3000);
@@ -393,12 +395,13 @@ static void test_tail_capture(void)
 			CHECK_EQ_INT(d[4]->bytes, 20000);	/* writev: no tail */
 			CHECK(!(d[4]->flags & SBA_DATA_TAIL));
 			/* 120000: head, 16384, 16384, the last middle record holds
-			 * 16384 copied of 80136 (the rest is cut), the tail */
-			CHECK_EQ_INT(d[5]->cap_len, SBA_CAP_HEAD_DEFAULT);	/* after a read */
+			 * 16384 copied of 67848 (the rest is cut), the tail */
+			CHECK_EQ_INT(d[5]->cap_len, SBA_CAP_MAX);
 			CHECK_EQ_INT(d[6]->cap_len, SBA_CAP_MAX);
 			CHECK_EQ_INT(d[7]->cap_len, SBA_CAP_MAX);
 			CHECK_EQ_INT(d[8]->cap_len, SBA_CAP_MAX);
 			CHECK_EQ_INT(d[8]->flags, SBA_DATA_TAIL | SBA_DATA_CUT_CAP);
+			CHECK_EQ_INT(d[8]->bytes, sizeof(big) - 3 * SBA_CAP_MAX - 3000);
 			CHECK_EQ_INT(d[9]->bytes, 3000);
 			CHECK(memcmp(captured + d[9]->data_off, big + sizeof(big) - 3000, 3000) == 0);
 			sum = 0;
