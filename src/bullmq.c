@@ -1192,6 +1192,13 @@ struct job {
 	int64_t processed_ms;	/* app clock of the start, -1 */
 	int64_t ready_ms;	/* app clock since when it waits / when it is due */
 	uint64_t start_ns;	/* capture clock of the start reply */
+	/* A later attempt's start read before this attempt's end: another
+	 * worker fetched the retried job before the first one read the reply
+	 * of its retry. It takes over when that end comes. next_attempt 0:
+	 * none. */
+	uint32_t next_attempt;
+	int64_t next_processed_ms;
+	uint64_t next_start_ns;
 	uint64_t touch_ns;	/* last update, for eviction */
 	char id[BULLMQ_ID_MAX];
 };
@@ -1593,13 +1600,19 @@ static void apply(struct bullmq *b, const struct op *o)
 			ev.wait_ms = 0;	/* producer and worker clocks differ slightly */
 		if (!j)
 			j = job_add(b, qi, o->job_id, o->ts_reply);
-		if (j) {
+		if (j && j->state == JOB_ACTIVE && j->attempt && o->attempt > j->attempt) {
+			/* its previous attempt's end is still to be read */
+			j->next_attempt = o->attempt;
+			j->next_processed_ms = o->app_ms;
+			j->next_start_ns = o->ts_reply;
+		} else if (j) {
 			if (j->state != JOB_ACTIVE)
 				q->active++;
 			j->state = JOB_ACTIVE;
 			j->processed_ms = o->app_ms;
 			j->start_ns = o->ts_reply;
 			j->attempt = o->attempt;
+			j->next_attempt = 0;
 		} else if (o->job_id[0]) {
 			b->stats.jobs_untracked++;
 		}
@@ -1616,6 +1629,16 @@ static void apply(struct bullmq *b, const struct op *o)
 		break;
 	case BULLMQ_OP_RETRIED:
 		attempt_end(b, q, j, o, &ev);
+		if (j && j->next_attempt) {
+			/* already fetched again: the start read early takes over */
+			j->state = JOB_ACTIVE;
+			j->attempt = j->next_attempt;
+			j->processed_ms = j->next_processed_ms;
+			j->start_ns = j->next_start_ns;
+			j->next_attempt = 0;
+			q->active++;
+			break;
+		}
 		if (!j)
 			j = job_add(b, qi, o->job_id, o->ts_reply);
 		if (j) {
