@@ -234,7 +234,7 @@ for (const s of STACKS) {
 	// media's jobs are added with one addBulk: one write of 12 adds, the
 	// first an EVAL with the 26 KB script body (the script's first use on the
 	// connection), ~31 KB in all. Long writes to Redis are copied whole up to
-	// ~68 KiB (head, 16 KiB records, tail: tests/bpf/test_capture.c), so
+	// ~80 KiB (16 KiB records, then the tail: tests/bpf/test_capture.c), so
 	// every add is seen.
 	test(`${s.id}: the jobs of one long addBulk write are all counted`, opts, () => {
 		assert.equal(val('sba_worker_jobs_added_total', queueName('media', s.tag)), s.app.counts.media.added);
