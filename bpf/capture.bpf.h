@@ -235,6 +235,28 @@ static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt
 	return w.off;
 }
 
+/* Copies n (at most SBA_CAP_MAX) user bytes at src into s->data. Returns n,
+ * or 0 with SBA_DATA_CUT_FAULT set in *flags when they are not readable. */
+static __always_inline __u32 copy_user(struct scratch *s, __u64 src, __u64 n, __u8 *flags)
+{
+	if (n > SBA_CAP_MAX)
+		n = SBA_CAP_MAX;
+	barrier_var(n);
+	if (bpf_probe_read_user(s->data, n, (void *)src)) {
+		*flags |= SBA_DATA_CUT_FAULT;
+		return 0;
+	}
+	return (__u32)n;
+}
+
+/* Bytes of a syscall whose records will not be written: they become the
+ * direction's gap, and count as lost. */
+static __always_inline void lose_bytes(struct sba_conn *c, __u8 dir, __u64 bytes)
+{
+	c->lost[(dir - 1) & 1] += bytes;
+	count_stat(SBA_STAT_DATA_LOST_BYTES, bytes);
+}
+
 /* Writes the data record in s (payload s->data[0..got)) for `bytes` bytes
  * of the syscall. On a full ring the bytes become the direction's gap. */
 static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int fd,
@@ -347,13 +369,7 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	case SBA_SYS_WRITE:
 	case SBA_SYS_RECVFROM:
 	case SBA_SYS_SENDTO:
-		if (want > SBA_CAP_MAX)
-			want = SBA_CAP_MAX;
-		barrier_var(want);
-		if (bpf_probe_read_user(s->data, want, (void *)a->a1))
-			flags |= SBA_DATA_CUT_FAULT;
-		else
-			got = want;
+		got = copy_user(s, a->a1, want, &flags);
 		break;
 	case SBA_SYS_READV:
 	case SBA_SYS_WRITEV:
@@ -379,7 +395,7 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 
 	ts = bpf_ktime_get_ns();
 	if (!emit_data(s, c, key.fd, pid_tgid, ts, ret - rest - tail, got, flags, dir, a->sys)) {
-		c->lost[(dir - 1) & 1] += rest + tail;	/* the records that will not follow */
+		lose_bytes(c, dir, rest + tail);	/* the records that will not follow */
 		return;
 	}
 	if (!tail)
@@ -393,34 +409,20 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 		n = rest < SBA_CAP_MAX ? rest : SBA_CAP_MAX;
 		bytes = i == SBA_MID_CHUNKS - 1 ? rest : n;
 		flags = SBA_DATA_TAIL | (bytes > n ? SBA_DATA_CUT_CAP : 0);
-		got = 0;
-		barrier_var(n);
-		if (n > SBA_CAP_MAX)
-			n = SBA_CAP_MAX;
-		if (bpf_probe_read_user(s->data, n, (void *)(a->a1 + off))) {
-			flags |= SBA_DATA_CUT_FAULT;
+		got = copy_user(s, a->a1 + off, n, &flags);
+		if (flags & SBA_DATA_CUT_FAULT)
 			count_drop(SBA_DROP_COPY_FAULT);
-		} else {
-			got = n;
-		}
 		off += bytes;
 		rest -= bytes;
 		if (!emit_data(s, c, key.fd, pid_tgid, ts, bytes, got, flags, dir, a->sys)) {
-			c->lost[(dir - 1) & 1] += rest + tail;
+			lose_bytes(c, dir, rest + tail);
 			return;
 		}
 	}
 	flags = SBA_DATA_TAIL;
-	got = 0;
-	if (tail > SBA_CAP_MAX)
-		tail = SBA_CAP_MAX;
-	barrier_var(tail);
-	if (bpf_probe_read_user(s->data, tail, (void *)(a->a1 + ret - tail))) {
-		flags |= SBA_DATA_CUT_FAULT;
+	got = copy_user(s, a->a1 + ret - tail, tail, &flags);
+	if (flags & SBA_DATA_CUT_FAULT)
 		count_drop(SBA_DROP_COPY_FAULT);
-	} else {
-		got = tail;
-	}
 	emit_data(s, c, key.fd, pid_tgid, ts, tail, got, flags, dir, a->sys);
 }
 
