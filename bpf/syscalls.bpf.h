@@ -52,6 +52,9 @@
  * and the first three arguments. On x86-64 they are four adjacent words of
  * struct pt_regs (dx, si, di, orig_ax), so one 32-byte read gets them all;
  * a kernel read costs tens of nanoseconds whatever its size up to ~64 bytes.
+ * The raw flavour needs this copy: raw_tp/sys_exit hands over the pt_regs
+ * pointer as a plain integer. The tp flavour gets a BTF pointer from
+ * bpf_task_pt_regs() and loads the words directly (PT_REGS_SYSCALL_ARG*).
  */
 #if defined(__TARGET_ARCH_x86)
 struct sys_regs {
@@ -62,6 +65,10 @@ struct sys_regs {
 #define SYS_REGS_ARG0(r) ((r)->di)
 #define SYS_REGS_ARG1(r) ((r)->si)
 #define SYS_REGS_ARG2(r) ((r)->dx)
+/* The same three arguments read straight from a BTF struct pt_regs pointer. */
+#define PT_REGS_SYSCALL_ARG0(p) ((p)->di)
+#define PT_REGS_SYSCALL_ARG1(p) ((p)->si)
+#define PT_REGS_SYSCALL_ARG2(p) ((p)->dx)
 #else
 /* arm64: x0 holds the return value at exit; the first argument is orig_x0. */
 struct sys_regs {
@@ -72,6 +79,9 @@ struct sys_regs {
 #define SYS_REGS_ARG0(r) ((r)->r.orig_x0)
 #define SYS_REGS_ARG1(r) ((r)->r.regs[1])
 #define SYS_REGS_ARG2(r) ((r)->r.regs[2])
+#define PT_REGS_SYSCALL_ARG0(p) ((p)->orig_x0)
+#define PT_REGS_SYSCALL_ARG1(p) ((p)->regs[1])
+#define PT_REGS_SYSCALL_ARG2(p) ((p)->regs[2])
 #endif
 
 /* Native syscall number -> enum sba_sys, 0 for every syscall we ignore.
