@@ -4,9 +4,12 @@
 // The test is the client: it records every request it sends (service,
 // method, route template, status it got, tenant), and the observer's
 // sba_http_server_requests_total must equal those counts exactly, series by
-// series. Each server measures itself (hrtime from its 'request' event to
-// the response's 'finish', by x-request-id); the observer's per-exchange
-// trace line (--trace=http) must agree within 5 % or 100 us. Then the edge
+// series. Each exchange's duration (--trace=http) must be exactly its wire
+// interval in the kernel's syscall records (--trace=data), and must lie
+// before the server's own hrtime (its 'request' event to the response's
+// 'finish', by x-request-id); within 5 % or 100 us of that hrtime for every
+// exchange is checked with E2E_HTTP_STRICT=1 (the hrtime carries the event
+// loop's lag, often more than 100 us on a loaded 2-CPU machine). Then the edge
 // cases, each through /metrics: keep-alive, pipelining, chunked responses,
 // 1 MiB uploads (Content-Length and chunked), SSE, a WebSocket upgrade,
 // Connection: close, HEAD, Expect: 100-continue, and one service calling
@@ -40,6 +43,9 @@ const clientSent = new Map(); // the same for the plain service's calls to expre
 let obsPort, obs, obsErr = '', obsOut = '';
 const trace = [];
 const readTs = new Map(); // x-request-id -> ts of the read that brought its head in
+const readConn = new Map(); // x-request-id -> connection of that read
+const heads = new Map(); // conn -> ts of its reads that brought request heads in
+const writes = new Map(); // conn -> ts of its writes
 let parseErrors0 = 0;
 
 const freePort = () => new Promise((resolve) => {
@@ -218,10 +224,20 @@ before(async () => {
 			const line = obsOut.slice(0, i);
 			obsOut = obsOut.slice(i + 1);
 			if (line.startsWith('{"ev":"http"')) trace.push(JSON.parse(line));
-			else if (line.startsWith('{"ev":"data"') && line.includes('"dir":"in"') && line.includes('x-request-id: ')) {
-				// the read that brought a request's head in: its exit time
+			else if (line.startsWith('{"ev":"data"')) {
+				// Syscall exit times, straight from the kernel records: the
+				// read that brought a request's head in, and every write.
 				const e = JSON.parse(line);
-				for (const m of e.data.matchAll(/x-request-id: ([^\r]+)\r\n/g)) if (!readTs.has(m[1])) readTs.set(m[1], BigInt(e.ts));
+				const list = (m) => { if (!m.has(e.conn)) m.set(e.conn, []); return m.get(e.conn); };
+				if (e.dir === 'out') list(writes).push(BigInt(e.ts));
+				else if (e.data.includes('x-request-id: ')) {
+					list(heads).push(BigInt(e.ts));
+					for (const m of e.data.matchAll(/x-request-id: ([^\r]+)\r\n/g)) {
+						if (readTs.has(m[1])) continue;
+						readTs.set(m[1], BigInt(e.ts));
+						readConn.set(m[1], e.conn);
+					}
+				}
 			}
 		}
 	});
@@ -411,12 +427,17 @@ test('everything: all series exact, no parse errors, no drops', opts, async () =
 	assert.equal(dropsOf(text), 0, 'kernel drops');
 });
 
-// The server's hrtime is taken by JavaScript: its 'request' event runs
-// after the read syscall, and 'finish' after the last write, each as soon
-// as the event loop gets to it. Lined up with the kernel's clock (the
-// trace's data events: the read that brought the request in), the
-// difference splits exactly into those two lags:
-//   server - observer = (t_finish - obs_end) - (t_request - obs_start)
+// Two references for each exchange's duration:
+// - the kernel's records (--trace=data), independent of the observer's HTTP
+//   pairing: the exchange starts at the read that brought its head in and
+//   must end exactly at a write of the same connection, before the next
+//   request's head is read; when the request had its read to itself, at the
+//   last such write. A wrong pairing or a wrong end misses by a syscall.
+// - the server's own hrtime, taken by JavaScript: its 'request' event runs
+//   after that read, and 'finish' after the last write, each as soon as
+//   the event loop gets to it. The observer's interval must lie before them
+//   (causality); their difference to the observer's duration is those two
+//   lags, which the diagnostics print.
 function durations() {
 	return (async () => {
 		const rec = {};
@@ -424,6 +445,8 @@ function durations() {
 		const ids = Object.keys(rec);
 		await waitFor(() => trace.filter((e) => e.side === 'server' && e.request_id in rec).length >= ids.length, 5000, 'trace lines').catch(() => {});
 		const byId = new Map(trace.filter((e) => e.side === 'server' && e.request_id).map((e) => [e.request_id, e]));
+		const perRead = new Map(); // "conn@ts" -> requests whose head that read brought
+		for (const [id, ts] of readTs) perRead.set(`${readConn.get(id)}@${ts}`, (perRead.get(`${readConn.get(id)}@${ts}`) || 0) + 1);
 		const rows = [];
 		for (const id of ids) {
 			const e = byId.get(id), r = rec[id], rd = readTs.get(id);
@@ -431,8 +454,16 @@ function durations() {
 			const row = { id, srv: r.ns, obs: e.duration_ns, d: e.duration_ns - r.ns, url: r.url, method: r.method,
 				ok: Math.abs(e.duration_ns - r.ns) <= Math.max(0.05 * r.ns, 100000) };
 			if (rd !== undefined) {
-				row.startLag = Number(BigInt(r.t0) - rd);		// JS 'request' after the read
-				row.endLag = Number(BigInt(r.t1) - (rd + BigInt(e.duration_ns))); // 'finish' after the last write
+				const conn = readConn.get(id), end = rd + BigInt(e.duration_ns);
+				row.startLag = Number(BigInt(r.t0) - rd);	// JS 'request' after the read
+				row.endLag = Number(BigInt(r.t1) - end);	// 'finish' after the last write
+				row.sameConn = e.conn === conn;
+				const next = (heads.get(conn) || []).find((ts) => ts > rd) ?? (1n << 63n);
+				const ws = (writes.get(conn) || []).filter((ts) => ts >= rd && ts < next);
+				row.endIsWrite = ws.includes(end);
+				row.alone = perRead.get(`${conn}@${rd}`) === 1;
+				row.lastWrite = ws.length ? ws[ws.length - 1] : undefined;
+				row.endIsLast = row.lastWrite === end;
 			}
 			rows.push(row);
 		}
@@ -451,6 +482,12 @@ test('(b) every exchange has its trace line, inside the server\'s own interval o
 	const lined = rows.filter((r) => r.startLag !== undefined);
 	t.diagnostic(`${rows.length} exchanges matched by request_id, ${lined.length} lined up with their read syscall`);
 	assert.ok(lined.length >= rows.length * 0.99, 'the reads of (nearly) all requests are in the trace');
+	// Against the kernel's own records: same connection, ends on a write,
+	// and on the last one before the next request when it read alone.
+	const wire = lined.filter((r) => !r.sameConn || !r.endIsWrite || (r.alone && !r.endIsLast));
+	for (const r of wire.slice(0, 10)) t.diagnostic(`not the wire interval: ${r.method} ${r.url} observer ${r.obs} ns; same conn ${r.sameConn}, ends on a write ${r.endIsWrite}, alone in its read ${r.alone}, last write at +${r.lastWrite === undefined ? NaN : Number(r.lastWrite - readTs.get(r.id))} ns`);
+	assert.equal(wire.length, 0, 'each duration = its read -> its last write, on the kernel records');
+	t.diagnostic(`${lined.filter((r) => r.alone).length} exchanges alone in their read end exactly on their connection's last write before the next request`);
 	// The read comes before JS sees the request, the last write before
 	// 'finish': a pairing or timing error of the observer breaks this.
 	const bad = lined.filter((r) => r.startLag < 0 || r.endLag < 0);
@@ -463,11 +500,11 @@ test('(b) every exchange has its trace line, inside the server\'s own interval o
 	assert.ok(Math.abs(pct(rows.map((r) => r.d), 0.5)) <= 100000, 'median difference within 100 us');
 });
 
-test('(b) each exchange\'s duration is within 5 % or 100 us of the server\'s own hrtime', { ...opts, todo: process.env.E2E_HTTP_STRICT ? false : 'the server\'s hrtime carries its event loop\'s lag (diagnostics above and below); strict with E2E_HTTP_STRICT=1' }, async (t) => {
+test('(b) each exchange\'s duration is within 5 % or 100 us of the server\'s own hrtime', { ...opts, todo: process.env.E2E_HTTP_STRICT ? false : 'the server\'s hrtime carries its event loop\'s lag, p99 of 1-3 ms here (diagnostics above and below); strict with E2E_HTTP_STRICT=1' }, async (t) => {
 	const rows = (D || await durations()).rows;
 	const bad = rows.filter((r) => !r.ok);
-	const lagBad = bad.filter((r) => r.startLag !== undefined && Math.abs(r.d - (r.startLag - r.endLag)) < 1000);
-	t.diagnostic(`${bad.length} of ${rows.length} outside 5 % / 100 us; of those, ${lagBad.length} differ by exactly the JS lags (request lag - finish lag, to 1 us)`);
+	const lagged = bad.filter((r) => r.startLag !== undefined && Math.max(r.startLag, r.endLag) > 100000);
+	t.diagnostic(`${bad.length} of ${rows.length} outside 5 % / 100 us; in ${lagged.length} of those the server's JS ran over 100 us after the read or the last write`);
 	for (const r of bad.slice(0, 10)) t.diagnostic(`outside: ${r.method} ${r.url} server ${(r.srv / 1e3).toFixed(1)} us observer ${(r.obs / 1e3).toFixed(1)} us; JS lags: request +${((r.startLag ?? NaN) / 1e3).toFixed(1)} us, finish +${((r.endLag ?? NaN) / 1e3).toFixed(1)} us`);
 	assert.equal(bad.length, 0, `${bad.length} of ${rows.length} exchanges outside 5 % / 100 us`);
 });
