@@ -37,6 +37,7 @@ struct service_routes {
 	uint64_t cpu_ns;	/* only grows: deltas of live processes are added */
 	uint64_t rss_bytes;
 	uint64_t mem_limit;	/* the largest limit of its processes' cgroups; 0: none */
+	uint32_t live;		/* processes read at the last tick; 0: the gauges go */
 	bool serves_http;	/* has answered a request: keeps an active-requests gauge */
 };
 
@@ -423,8 +424,10 @@ struct event_sink pipeline__sink(struct pipeline *p)
 static void sample_processes(struct pipeline *p)
 {
 	static uint64_t rss[MAX_SERVICES + 1], limit[MAX_SERVICES + 1], cpu[MAX_SERVICES + 1];
+	static uint32_t live[MAX_SERVICES + 1];
 	struct procstat st;
 
+	memset(live, 0, sizeof(live));
 	memset(rss, 0, sizeof(rss));
 	memset(limit, 0, sizeof(limit));
 	memset(cpu, 0, sizeof(cpu));
@@ -441,6 +444,7 @@ static void sample_processes(struct pipeline *p)
 			cpu[s] += st.cpu_ns - pr->cpu_ns;
 		pr->cpu_ns = st.cpu_ns ? st.cpu_ns : 1;
 		rss[s] += st.rss_bytes;
+		live[s]++;
 		if (st.mem_limit > limit[s])
 			limit[s] = st.mem_limit;
 	}
@@ -449,6 +453,7 @@ static void sample_processes(struct pipeline *p)
 		p->services[s].cpu_ns += cpu[s];
 		p->services[s].rss_bytes = rss[s];
 		p->services[s].mem_limit = limit[s];
+		p->services[s].live = live[s];
 	}
 	pthread_mutex_unlock(&p->stats_lock);
 }
@@ -782,8 +787,12 @@ static void render_processes(struct pipeline *p, struct expo *e)
 			const struct service_routes *sr = &p->services[s];
 			struct expo_label l = { "service", sr->name };
 
+			/* The CPU counter stays; the gauges only while the
+			 * service has processes (no "0 bytes" for one gone). */
 			if (f == 0)
 				expo_counter_double(e, &l, 1, (double)sr->cpu_ns / 1e9);
+			else if (!sr->live)
+				continue;
 			else if (f == 1)
 				expo_gauge(e, &l, 1, (double)sr->rss_bytes);
 			else if (sr->mem_limit)

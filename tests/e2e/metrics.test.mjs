@@ -201,6 +201,20 @@ test('the processes\' CPU, memory and memory limit are served per service', { sk
 	assert.match(text, /^sba_process_cpu_seconds_total\{service="api"\} [0-9.e+-]+$/m);
 	if (memCg)
 		assert.equal(sample(text, 'sba_process_memory_limit_bytes', { service: 'api' }), MEM_LIMIT);
+	// A service whose processes are gone keeps its CPU counter and loses
+	// its gauges (no "0 bytes resident" for a process that does not exist).
+	const script = `require('http').get({ host: 'localhost', port: ${apiPort}, path: '/users/1' },
+		(r) => { r.resume(); r.on('end', () => setTimeout(() => process.exit(0), 2500)); });`;
+	const eph = spawn('node', ['-e', script], { env: { ...process.env, OTEL_SERVICE_NAME: 'ephemeral' }, stdio: 'ignore' });
+	kids.push(eph);
+	const gone = new Promise((resolve) => eph.on('exit', resolve));
+	await waitFor(async () => sample(await scrape(), 'sba_process_resident_memory_bytes', { service: 'ephemeral' }) > 0, 10000, 'the ephemeral service sampled');
+	await gone;
+	await waitFor(async () => {
+		text = await scrape();
+		return !/^sba_process_resident_memory_bytes\{service="ephemeral"\}/m.test(text);
+	}, 5000, 'the gauge of a service with no processes gone');
+	assert.match(text, /^sba_process_cpu_seconds_total\{service="ephemeral"\} [0-9.e+-]+$/m);
 });
 
 test('the slow-request log, exemplars and requests in flight', { skip: !isRoot && 'needs root' }, async () => {
