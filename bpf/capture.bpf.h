@@ -96,15 +96,20 @@ static __always_inline void conn_announce(struct sba_conn *c, struct sock *sk, _
 }
 
 /* Starts tracking fd as a TCP connection (or remembers it is not one). */
-static __always_inline struct sba_conn *conn_start(struct sba_target *t, __u32 tgid, __u32 tid,
-						   int fd, __u8 role)
+static __always_inline struct sba_conn *conn_start(__u8 tag, __u32 tgid, __u32 tid, int fd,
+						   __u8 role)
 {
 	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
-	struct sba_conn nc = { .proc_gen = t->gen };
+	struct sba_target *t = bpf_map_lookup_elem(&targets, &tgid);
+	struct sba_conn nc = { .tag = tag };
 	struct sba_conn *c;
 	struct sock *sk = NULL;
-	enum sock_kind kind = fd_to_tcp_sock(fd, &sk);
+	enum sock_kind kind;
 
+	if (!t)		/* gone since its tag was read */
+		return NULL;
+	nc.proc_gen = t->gen;
+	kind = fd_to_tcp_sock(fd, &sk);
 	if (kind == SOCK_KIND_NONE)
 		return NULL;
 	if (kind == SOCK_KIND_OTHER) {
@@ -130,14 +135,14 @@ static __always_inline struct sba_conn *conn_start(struct sba_target *t, __u32 t
 	return c;
 }
 
-static __always_inline void conn_close(struct sba_target *t, __u32 tgid, int fd)
+static __always_inline void conn_close(__u8 tag, __u32 tgid, int fd)
 {
 	struct sba_conn_key key = { .tgid = tgid, .fd = fd };
 	struct sba_conn *c = bpf_map_lookup_elem(&conns, &key);
 
 	if (!c)
 		return;
-	if (c->kind == SBA_FD_TCP && c->proc_gen == t->gen) {
+	if (c->kind == SBA_FD_TCP && c->tag == tag) {
 		count_stat(SBA_STAT_CONNS_CLOSED, 1);
 		emit_conn(SBA_EV_CONN_CLOSE, c, NULL, tgid, (__u32)bpf_get_current_pid_tgid(), fd,
 			  NULL);
@@ -308,8 +313,7 @@ static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int
 	return true;
 }
 
-static __always_inline void on_data(const struct sys_call *a, struct sba_target *t,
-				    __u64 pid_tgid)
+static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pid_tgid)
 {
 	struct sba_conn_key key = { .tgid = pid_tgid >> 32, .fd = (int)a->a0 };
 	__u64 ret = a->ret, ts;
@@ -323,10 +327,10 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	__u32 want, got = 0;
 
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || c->proc_gen != t->gen) {
-		/* First syscall on this fd, or an entry left by a previous process
-		 * with this pid: classify the fd now, once. */
-		c = conn_start(t, key.tgid, (__u32)pid_tgid, key.fd, SBA_ROLE_UNKNOWN);
+	if (!c || c->tag != tag) {
+		/* First syscall on this fd, or an entry left by a previous image
+		 * of this tgid: classify the fd now, once. */
+		c = conn_start(tag, key.tgid, (__u32)pid_tgid, key.fd, SBA_ROLE_UNKNOWN);
 		if (!c)
 			return;
 	} else if (c->kind != SBA_FD_TCP) {
@@ -426,8 +430,8 @@ static __always_inline void on_data(const struct sys_call *a, struct sba_target 
 	emit_data(s, c, key.fd, pid_tgid, ts, tail, got, flags, dir, a->sys);
 }
 
-/* The one entry point: a syscall of target t returned. */
-static __always_inline int on_exit(const struct sys_call *a, struct sba_target *t, __u64 pid_tgid)
+/* The one entry point: a syscall of a target (its tag: target_tag()) returned. */
+static __always_inline int on_exit(const struct sys_call *a, __u8 tag, __u64 pid_tgid)
 {
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 
@@ -435,25 +439,25 @@ static __always_inline int on_exit(const struct sys_call *a, struct sba_target *
 	case SBA_SYS_ACCEPT:
 	case SBA_SYS_ACCEPT4:
 		if (a->ret >= 0)
-			conn_start(t, tgid, tid, (int)a->ret, SBA_ROLE_SERVER);
+			conn_start(tag, tgid, tid, (int)a->ret, SBA_ROLE_SERVER);
 		break;
 	case SBA_SYS_CONNECT:
 		if (a->ret == 0 || a->ret == -SBA_EINPROGRESS)
-			conn_start(t, tgid, tid, (int)a->a0, SBA_ROLE_CLIENT);
+			conn_start(tag, tgid, tid, (int)a->a0, SBA_ROLE_CLIENT);
 		break;
 	case SBA_SYS_CLOSE:
 		if (a->ret == 0)
-			conn_close(t, tgid, (int)a->a0);
+			conn_close(tag, tgid, (int)a->a0);
 		break;
 	case SBA_SYS_DUP2:
 	case SBA_SYS_DUP3:
 		/* newfd was closed and now is a copy of oldfd. */
 		if (a->ret >= 0 && a->a0 != a->a1)
-			conn_close(t, tgid, (int)a->a1);
+			conn_close(tag, tgid, (int)a->a1);
 		break;
 	default:
 		if (a->ret > 0)
-			on_data(a, t, pid_tgid);
+			on_data(a, tag, pid_tgid);
 		break;
 	}
 	return 0;

@@ -33,11 +33,11 @@ SEC("raw_tp/sys_exit")
 int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct sba_target *t = target_of(pid_tgid >> 32);
+	__u8 tag = target_tag(pid_tgid >> 32);
 	struct sys_call a;
 	struct sys_regs r;
 
-	if (!t)
+	if (!tag)
 		return 0;
 	if (bpf_probe_read_kernel(&r, sizeof(r), (void *)ctx->args[0] + SYS_REGS_OFFSET))
 		return 0;
@@ -48,7 +48,7 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	a.a1 = SYS_REGS_ARG1(&r);
 	a.a2 = SYS_REGS_ARG2(&r);
 	a.ret = (long)ctx->args[1];
-	return on_exit(&a, t, pid_tgid);
+	return on_exit(&a, tag, pid_tgid);
 }
 
 /* ---- tp flavour --------------------------------------------------------- */
@@ -61,17 +61,17 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 static __always_inline int tp_exit(__u8 sys, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct sba_target *t = target_of(pid_tgid >> 32);
+	__u8 tag = target_tag(pid_tgid >> 32);
 	struct sys_call a = { .sys = sys, .ret = ret };
 	struct pt_regs *regs;
 
-	if (!t)
+	if (!tag)
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	a.a0 = PT_REGS_SYSCALL_ARG0(regs);
 	a.a1 = PT_REGS_SYSCALL_ARG1(regs);
 	a.a2 = PT_REGS_SYSCALL_ARG2(regs);
-	return on_exit(&a, t, pid_tgid);
+	return on_exit(&a, tag, pid_tgid);
 }
 
 #define TP_EXIT(name, SYS)                                               \

@@ -190,6 +190,22 @@ struct sba_target {
 	__u64 gen;
 };
 
+/*
+ * `target_tags` (.bss): one byte per possible tgid, what every syscall reads
+ * instead of `targets`. SBA_TAG_TARGET is set while the tgid is a target;
+ * the low bits count how many times it became one (exec, pid reuse), so a
+ * connection remembered under an earlier image has another tag.
+ */
+#define SBA_TGID_MAX	(1 << 22)	/* PID_MAX_LIMIT on 64-bit */
+#define SBA_TAG_TARGET	0x80
+#define SBA_TAG_SEQ	0x7f
+
+/* The tag of the next time a tgid whose tag is `old` becomes a target. */
+static inline __u8 sba_tag_next(__u8 old)
+{
+	return SBA_TAG_TARGET | ((old + 1) & SBA_TAG_SEQ);
+}
+
 /* `conns` map key: one open fd of one target process. */
 struct sba_conn_key {
 	__u32 tgid;
@@ -213,7 +229,8 @@ struct sba_conn {
 	__u8 announced;		/* CONN_OPEN written; retried on every syscall until it is */
 	__u8 joined;
 	__u8 tail;		/* the peer's port is a tail port: long writes send their tail */
-	__u8 __pad[2];
+	__u8 tag;		/* target_tags[tgid] when opened; another value: stale */
+	__u8 __pad;
 };
 
 #endif /* SBA_ABI_H */

@@ -470,13 +470,13 @@ int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen)
 	struct sba_target t = { .gen = gen };
 	int err = bpf_map__update_elem(l->skel->maps.targets, &tgid, sizeof(tgid), &t, sizeof(t),
 				       BPF_NOEXIST);
-	/* The kernel's own prefilter bit (filter.bpf.h); .bss is mapped here, and
-	 * the kernel sets other bits of the same word concurrently: atomic OR. */
-	__u64 *bits = l->skel->bss->target_bits;
-	size_t words = sizeof(l->skel->bss->target_bits) / sizeof(bits[0]);
+	/* The filter byte every syscall reads (filter.bpf.h; .bss is mapped
+	 * here). On -EEXIST the kernel added the process first and set it. */
+	__u8 *tag = &l->skel->bss->target_tags[tgid & (SBA_TGID_MAX - 1)];
 
-	if (!err || err == -EEXIST)
-		__atomic_fetch_or(&bits[(tgid >> 6) % words], 1ULL << (tgid & 63), __ATOMIC_RELAXED);
+	if (!err)
+		__atomic_store_n(tag, sba_tag_next(__atomic_load_n(tag, __ATOMIC_RELAXED)),
+				 __ATOMIC_RELEASE);
 	return err;
 }
 

@@ -620,6 +620,49 @@ static void test_child_exit_forgets_its_conns(void)
 	stop();
 }
 
+/* A target that execs keeps its tgid but is a new image: a socket it kept
+ * across exec is a new connection, joined, not the old one continued. */
+static void test_exec_starts_a_new_image(void)
+{
+	struct pair p;
+	pid_t child;
+	uint64_t before = 0, after = 0;
+	bool joined = false;
+	int status = 0;
+	char fd[16];
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p) == 0);
+	child = fork();
+	if (child == 0) {
+		if (write(p.client, "pre-exec", 8) != 8)
+			_exit(1);
+		snprintf(fd, sizeof(fd), "%d", p.client);
+		execl("/proc/self/exe", "test_capture", "--write-fd", fd, (char *)NULL);
+		_exit(1);
+	}
+	CHECK(waitpid(child, &status, 0) == child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	drain();
+	for (int i = 0; i < n_recs; i++) {
+		if (recs[i].kind == SBA_EV_DATA && recs[i].dir == SBA_DIR_OUT && recs[i].bytes == 8)
+			before = recs[i].conn_id;
+		if (recs[i].kind == SBA_EV_DATA && recs[i].dir == SBA_DIR_OUT && recs[i].bytes == 9)
+			after = recs[i].conn_id;
+	}
+	for (int i = 0; i < n_recs; i++)
+		if (recs[i].kind == SBA_EV_CONN_OPEN && recs[i].conn_id == after)
+			joined = recs[i].flags & SBA_CONN_JOINED;
+	CHECK(before != 0);
+	CHECK(after != 0);
+	CHECK(before != after);
+	CHECK(joined);
+	close_pair(&p);
+	stop();
+}
+
 /* The observer can be stopped and started again at once, many times. */
 static void test_restart(void)
 {
@@ -643,11 +686,15 @@ static void run_all(void)
 	RUN(test_join_mid_stream);
 	RUN(test_ring_full_counted_as_gap);
 	RUN(test_child_exit_forgets_its_conns);
+	RUN(test_exec_starts_a_new_image);
 	RUN(test_restart);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* test_exec_starts_a_new_image: the image a target execs into. */
+	if (argc == 3 && strcmp(argv[1], "--write-fd") == 0)
+		return write(atoi(argv[2]), "post-exec", 9) == 9 ? 0 : 1;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("# hooks raw\n");
 	hooks = "raw";
