@@ -611,6 +611,101 @@ static void test_depth_inference(void)
 	bullmq__free(s.b);
 }
 
+/* A reply whose command was written at req_ns and whose reply was read at reply_ns. */
+static void reply_at(struct bullmq *b, const char *cmd_words, const char *reply, uint64_t req_ns,
+		     uint64_t reply_ns)
+{
+	struct bullmq_call call;
+	struct resp_view v;
+	size_t used;
+
+	classify_str(mk(cmd_words), &call);
+	resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
+	CHECK(resp_parser__feed(&RP, (const uint8_t *)reply, strlen(reply), &used) == RESP_FRAME);
+	resp_view_top(&RP.frame, &v);
+	bullmq__on_reply(b, &call, &v, req_ns, reply_ns, 0);
+}
+
+/* A reply handing a job out (moveToActive, fetchNext): [hash, id, 0, 0]. */
+static const char *start_reply(const char *id, int ats, long long processed_on)
+{
+	static char out[256];
+	char pon[24], at[12];
+
+	snprintf(pon, sizeof(pon), "%lld", processed_on);
+	snprintf(at, sizeof(at), "%d", ats);
+	snprintf(out, sizeof(out),
+		 "*4\r\n*4\r\n$11\r\nprocessedOn\r\n$%zu\r\n%s\r\n$3\r\nats\r\n$%zu\r\n%s\r\n"
+		 "$%zu\r\n%s\r\n:0\r\n:0\r\n",
+		 strlen(pon), pon, strlen(at), at, strlen(id), id);
+	return out;
+}
+
+#define MS 1000000ull
+#define MTA_R "EVALSHA 00 3 bull:r:wait bull:r:active bull:r:prioritized bull:r: 1000 x"
+
+static const struct ev_copy *nth_ev(const struct sink *s, enum bullmq_op op, int nth)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->ev[i].op == op && nth-- == 0)
+			return &s->ev[i];
+	return &none;
+}
+
+/*
+ * Replies are applied in the order of their read syscalls, across
+ * connections. A job retried (at once: retryJob; or with a backoff:
+ * moveToDelayed) can be fetched again by another worker, and that start
+ * read, before the first worker reads the reply of its retry:
+ *   worker A  start 7/1 (11 ms) .. retry written (60 ms) ........ its reply read (75 ms)
+ *   worker B                     fetch: start 7/2 read (70 ms) .. finish written (150 ms)
+ * The early start of attempt 2 waits for the retry's end, then takes over:
+ * the retried attempt keeps its own start (11 -> 60 ms), the completed one
+ * gets the second start (70 -> 150 ms); no finish without a start, and the
+ * gauges end at 0.
+ */
+static void retry_fetched_early(const char *retry_cmd)
+{
+	static struct sink s;
+	const struct ev_copy *r, *c;
+
+	sink_init(&s);
+	reply_at(s.b, MTA_R, start_reply("7", 1, 1000), 10 * MS, 11 * MS);
+	reply_at(s.b, MTA_R, start_reply("7", 2, 1065), 65 * MS, 70 * MS);
+	reply_at(s.b, retry_cmd, ":0\r\n", 60 * MS, 75 * MS);
+	reply_at(s.b,
+		 "EVALSHA 00 4 bull:r:wait bull:r:active bull:r:7 bull:r:completed 7 1145 "
+		 "returnvalue {} completed 0",
+		 ":0\r\n", 150 * MS, 151 * MS);
+	CHECK_EQ_STR(s.ops, "started r 7;started r 7;retried r 7;completed r 7");
+	r = nth_ev(&s, BULLMQ_OP_RETRIED, 0);
+	c = nth_ev(&s, BULLMQ_OP_COMPLETED, 0);
+	CHECK_EQ_INT(r->attempt, 1);
+	CHECK_EQ_INT(r->duration_ns, (int64_t)(49 * MS));
+	CHECK_EQ_INT(r->duration_ms, 1055 - 1000);
+	CHECK_EQ_INT(r->active, 1);	/* attempt 2 runs */
+	CHECK_EQ_INT(r->depth, 0);	/* and is not waiting */
+	CHECK_EQ_INT(c->attempt, 2);
+	CHECK_EQ_INT(c->duration_ns, (int64_t)(80 * MS));
+	CHECK_EQ_INT(c->duration_ms, 1145 - 1065);
+	CHECK_EQ_INT(c->active, 0);
+	CHECK_EQ_INT(c->depth, 0);
+	CHECK_EQ_INT(bullmq__stats(s.b)->finish_unseen_start, 0);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_STARTED], 2);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_RETRIED], 1);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_COMPLETED], 1);
+	bullmq__free(s.b);
+}
+
+static void test_retry_fetched_before_its_reply(void)
+{
+	/* retryJob: [1] base, [2] now, [3] LPUSH, [4] job id */
+	retry_fetched_early("EVALSHA 00 2 bull:r:active bull:r:7 bull:r: 1055 LPUSH 7 tok");
+	/* moveToDelayed with a 0 ms backoff: [1] base, [2] now, [3] id, [4] token, [5] delay */
+	retry_fetched_early("EVALSHA 00 4 bull:r:marker bull:r:active bull:r:delayed bull:r:7 "
+			    "bull:r: 1055 7 tok 0 0");
+}
+
 int main(void)
 {
 	RUN(test_fixture_ops_all_replays);
@@ -621,5 +716,6 @@ int main(void)
 	RUN(test_staging_and_dedup);
 	RUN(test_limits);
 	RUN(test_depth_inference);
+	RUN(test_retry_fetched_before_its_reply);
 	return check_summary();
 }
