@@ -1203,6 +1203,9 @@ struct job {
 	char id[BULLMQ_ID_MAX];
 };
 
+/* Starts of jobs whose add reply was not read yet, per queue (see apply()). */
+#define OWED_MAX 8
+
 struct queue {
 	char base[BULLMQ_BASE_MAX];
 	char prefix[BULLMQ_BASE_MAX];
@@ -1215,6 +1218,11 @@ struct queue {
 	int64_t last_auto_id;
 	uint32_t n_delayed;
 	int64_t next_due_ms;
+	/* Jobs started while nothing counted as waiting: their add's reply,
+	 * when read later, must not count them as waiting. A ring: the oldest
+	 * (a job added before we looked, by a connection we do not see) goes. */
+	char owed[OWED_MAX][BULLMQ_ID_MAX];
+	uint8_t owed_next;
 };
 
 /* Internal ops: the public ones plus a few that only move state. */
@@ -1515,6 +1523,23 @@ static void depth_dec(struct queue *q)
 		q->depth--;
 }
 
+static void owed_put(struct queue *q, const char *id)
+{
+	copy_str(q->owed[q->owed_next], sizeof(q->owed[0]), id, strlen(id));
+	q->owed_next = (uint8_t)((q->owed_next + 1) % OWED_MAX);
+}
+
+/* Was this job started while depth was 0? Forgets it. */
+static bool owed_take(struct queue *q, const char *id)
+{
+	for (int i = 0; i < OWED_MAX; i++)
+		if (q->owed[i][0] && strcmp(q->owed[i], id) == 0) {
+			q->owed[i][0] = '\0';
+			return true;
+		}
+	return false;
+}
+
 /* Durations of the attempt that just ended; removes the active mark. */
 static void attempt_end(struct bullmq *b, struct queue *q, struct job *j, const struct op *o,
 			struct bullmq_event *ev)
@@ -1565,6 +1590,19 @@ static void apply(struct bullmq *b, const struct op *o)
 			}
 			q->last_auto_id = id;
 		}
+		/*
+		 * Replies on different connections are read in either order:
+		 * a worker can read the start of a job (fetched when the add's
+		 * marker woke it) before the producer reads the add's reply.
+		 * That start took the job off depth, or could not (depth 0:
+		 * owed); either way the job is not waiting now.
+		 */
+		if (o->kind != K_ADD_PARENT && o->job_id[0] && owed_take(q, o->job_id))
+			break;
+		if (j && o->kind != K_ADD_PARENT) {
+			q->depth++;	/* gives back what its start took */
+			break;
+		}
 		if (o->kind == K_ADD_DELAYED) {
 			int64_t due = o->created_ms > 0 && o->delay_ms >= 0 ? o->created_ms + o->delay_ms : -1;
 
@@ -1593,7 +1631,9 @@ static void apply(struct bullmq *b, const struct op *o)
 			if (j && j->state == JOB_WAITING && ev.wait_ms < 0 && j->ready_ms > 0 &&
 			    o->app_ms > 0)
 				ev.wait_ms = o->app_ms - j->ready_ms;
-			if (!j || j->state != JOB_ACTIVE)
+			if (!j && q->depth == 0 && o->job_id[0])
+				owed_put(q, o->job_id);
+			else if (!j || j->state != JOB_ACTIVE)
 				depth_dec(q);
 		}
 		if (ev.wait_ms < -1)
