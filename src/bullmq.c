@@ -893,7 +893,7 @@ static bool classify_add(const struct cmdargs *c, const struct shape *sh, struct
 		call->flags |= BULLMQ_CF_CUSTOM_ID;
 	if (mp_next(&m, &v) && mp_next(&m, &v) && mp_number(&v, &x) && x > 0)
 		call->created_ms = x;
-	/* opts: a map; find "delay". */
+	/* opts: a map; find "delay" and "de" (deduplication, 5.x+). */
 	if (a3 && a3->type == '$') {
 		int budget = 256;
 
@@ -906,10 +906,14 @@ static bool classify_add(const struct cmdargs *c, const struct shape *sh, struct
 				if (!mp_next(&m, &k))
 					break;
 				if (k.t == MP_STR && k.n == 5 && memcmp(k.s, "delay", 5) == 0) {
-					if (mp_next(&m, &val) && mp_number(&val, &x) && x >= 0)
+					if (!mp_next(&m, &val))
+						break;
+					if (mp_number(&val, &x) && x >= 0)
 						call->delay_ms = x;
-					break;
+					continue;
 				}
+				if (k.t == MP_STR && k.n == 2 && memcmp(k.s, "de", 2) == 0)
+					call->flags |= BULLMQ_CF_DEDUP;
 				if (!mp_skip(&m, 0, &budget))
 					break;
 			}
@@ -1245,7 +1249,7 @@ struct op {
 	uint8_t op;
 	uint8_t kind;
 	uint8_t custom_id;
-	uint8_t __pad;
+	uint8_t dedup;		/* add with a deduplication id */
 	uint32_t attempt;
 	uint64_t epoch;
 	uint64_t ts_req, ts_reply;
@@ -1581,14 +1585,21 @@ static void apply(struct bullmq *b, const struct op *o)
 		int64_t id;
 		char *end;
 
-		/* Auto ids come from INCR <q>:id: one at or below the last is not new. */
+		/*
+		 * Auto ids come from INCR <q>:id. An add with a deduplication
+		 * id that returns one at or below the last seen returns an
+		 * existing job: not new. Without one, an add always makes a new
+		 * job, whatever its id: the replies of several producers are
+		 * read in either order.
+		 */
 		id = strtoll(o->job_id, &end, 10);
 		if (!o->custom_id && o->job_id[0] && !*end) {
-			if (id <= q->last_auto_id) {
+			if (o->dedup && id <= q->last_auto_id) {
 				b->stats.duplicates++;
 				return;
 			}
-			q->last_auto_id = id;
+			if (id > q->last_auto_id)
+				q->last_auto_id = id;
 		}
 		/*
 		 * Replies on different connections are read in either order:
@@ -1904,6 +1915,7 @@ void bullmq__on_reply(struct bullmq *b, const struct bullmq_call *call,
 		else
 			return;
 		o.custom_id = (call->flags & BULLMQ_CF_CUSTOM_ID) != 0;
+		o.dedup = (call->flags & BULLMQ_CF_DEDUP) != 0;
 		o.kind = call->script == BULLMQ_S_ADD_DELAYED ? K_ADD_DELAYED :
 			 call->script == BULLMQ_S_ADD_PARENT ? K_ADD_PARENT : K_ADD_WAIT;
 		submit(b, &o, epoch);

@@ -529,19 +529,38 @@ static void test_staging_and_dedup(void)
 		bullmq__refute(s.b, 8);
 		CHECK_EQ_STR(s.ops, "added q 5");
 		CHECK_EQ_INT(bullmq__stats(s.b)->refuted_ops, 1);
-		/* Auto id 3 after 5: a dedup hit returning an existing id, not new. */
+		/* Auto id 3 after 5, no deduplication id: another producer's
+		 * add, its reply read later. New. */
 		resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
 		resp_parser__feed(&RP, (const uint8_t *)"$1\r\n3\r\n", 7, &used);
 		resp_view_top(&RP.frame, &rv);
 		bullmq__on_reply(s.b, &call, &rv, 3, 4, 0);
-		CHECK_EQ_STR(s.ops, "added q 5");
+		CHECK_EQ_STR(s.ops, "added q 5;added q 3");
+		CHECK_EQ_INT(bullmq__stats(s.b)->duplicates, 0);
+		/* The same with opts {de: {id: "x"}}: a deduplication hit
+		 * returning an existing job's id, not new. */
+		snprintf(add, sizeof(add),
+			 "*8\r\n$7\r\nEVALSHA\r\n$2\r\n00\r\n$1\r\n2\r\n$11\r\nbull:q:wait\r\n"
+			 "$9\r\nbull:q:id\r\n$13\r\n\x94\xa7" "bull:q:\xa0\xa1n\x01\r\n$2\r\n{}\r\n"
+			 "$10\r\n\x81\xa2" "de\x81\xa2" "id\xa1x\r\n");
+		resp_parser__init(&CP, RESP_MODE_COMMANDS, 128);
+		CHECK_EQ_INT(resp_parser__feed(&CP, (const uint8_t *)add, strlen(add), &used),
+			     RESP_FRAME);
+		resp_view_top(&CP.frame, &rv);
+		CHECK(bullmq_classify(&rv, &call));
+		CHECK(call.flags & BULLMQ_CF_DEDUP);
+		resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
+		resp_parser__feed(&RP, (const uint8_t *)"$1\r\n4\r\n", 7, &used);
+		resp_view_top(&RP.frame, &rv);
+		bullmq__on_reply(s.b, &call, &rv, 3, 4, 0);
+		CHECK_EQ_STR(s.ops, "added q 5;added q 3");
 		CHECK_EQ_INT(bullmq__stats(s.b)->duplicates, 1);
 		/* Error replies and negative ids are not adds. */
 		resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
 		resp_parser__feed(&RP, (const uint8_t *)":-5\r\n", 5, &used);
 		resp_view_top(&RP.frame, &rv);
 		bullmq__on_reply(s.b, &call, &rv, 3, 4, 0);
-		CHECK_EQ_STR(s.ops, "added q 5");
+		CHECK_EQ_STR(s.ops, "added q 5;added q 3");
 	}
 	bullmq__free(s.b);
 }
