@@ -80,6 +80,7 @@ enum bullmq_state {
 #define BULLMQ_CF_SKIP_ATTEMPT	0x2	/* moveToDelayed that is not a retry */
 #define BULLMQ_CF_CUSTOM_ID	0x4	/* add with a caller-chosen job id */
 #define BULLMQ_CF_EVAL		0x8	/* sent as EVAL (body), not EVALSHA */
+#define BULLMQ_CF_DEDUP		0x10	/* add with a deduplication id (opts "de") */
 
 /* What a pending command needs to remember; fixed size, no pointers into frames. */
 struct bullmq_call {

@@ -893,7 +893,7 @@ static bool classify_add(const struct cmdargs *c, const struct shape *sh, struct
 		call->flags |= BULLMQ_CF_CUSTOM_ID;
 	if (mp_next(&m, &v) && mp_next(&m, &v) && mp_number(&v, &x) && x > 0)
 		call->created_ms = x;
-	/* opts: a map; find "delay". */
+	/* opts: a map; find "delay" and "de" (deduplication, 5.x+). */
 	if (a3 && a3->type == '$') {
 		int budget = 256;
 
@@ -906,10 +906,14 @@ static bool classify_add(const struct cmdargs *c, const struct shape *sh, struct
 				if (!mp_next(&m, &k))
 					break;
 				if (k.t == MP_STR && k.n == 5 && memcmp(k.s, "delay", 5) == 0) {
-					if (mp_next(&m, &val) && mp_number(&val, &x) && x >= 0)
+					if (!mp_next(&m, &val))
+						break;
+					if (mp_number(&val, &x) && x >= 0)
 						call->delay_ms = x;
-					break;
+					continue;
 				}
+				if (k.t == MP_STR && k.n == 2 && memcmp(k.s, "de", 2) == 0)
+					call->flags |= BULLMQ_CF_DEDUP;
 				if (!mp_skip(&m, 0, &budget))
 					break;
 			}
@@ -1203,6 +1207,9 @@ struct job {
 	char id[BULLMQ_ID_MAX];
 };
 
+/* Starts of jobs whose add reply was not read yet, per queue (see apply()). */
+#define OWED_MAX 8
+
 struct queue {
 	char base[BULLMQ_BASE_MAX];
 	char prefix[BULLMQ_BASE_MAX];
@@ -1215,6 +1222,11 @@ struct queue {
 	int64_t last_auto_id;
 	uint32_t n_delayed;
 	int64_t next_due_ms;
+	/* Jobs started while nothing counted as waiting: their add's reply,
+	 * when read later, must not count them as waiting. A ring: the oldest
+	 * (a job added before we looked, by a connection we do not see) goes. */
+	char owed[OWED_MAX][BULLMQ_ID_MAX];
+	uint8_t owed_next;
 };
 
 /* Internal ops: the public ones plus a few that only move state. */
@@ -1237,7 +1249,7 @@ struct op {
 	uint8_t op;
 	uint8_t kind;
 	uint8_t custom_id;
-	uint8_t __pad;
+	uint8_t dedup;		/* add with a deduplication id */
 	uint32_t attempt;
 	uint64_t epoch;
 	uint64_t ts_req, ts_reply;
@@ -1515,6 +1527,23 @@ static void depth_dec(struct queue *q)
 		q->depth--;
 }
 
+static void owed_put(struct queue *q, const char *id)
+{
+	copy_str(q->owed[q->owed_next], sizeof(q->owed[0]), id, strlen(id));
+	q->owed_next = (uint8_t)((q->owed_next + 1) % OWED_MAX);
+}
+
+/* Was this job started while depth was 0? Forgets it. */
+static bool owed_take(struct queue *q, const char *id)
+{
+	for (int i = 0; i < OWED_MAX; i++)
+		if (q->owed[i][0] && strcmp(q->owed[i], id) == 0) {
+			q->owed[i][0] = '\0';
+			return true;
+		}
+	return false;
+}
+
 /* Durations of the attempt that just ended; removes the active mark. */
 static void attempt_end(struct bullmq *b, struct queue *q, struct job *j, const struct op *o,
 			struct bullmq_event *ev)
@@ -1556,14 +1585,34 @@ static void apply(struct bullmq *b, const struct op *o)
 		int64_t id;
 		char *end;
 
-		/* Auto ids come from INCR <q>:id: one at or below the last is not new. */
+		/*
+		 * Auto ids come from INCR <q>:id. An add with a deduplication
+		 * id that returns one at or below the last seen returns an
+		 * existing job: not new. Without one, an add always makes a new
+		 * job, whatever its id: the replies of several producers are
+		 * read in either order.
+		 */
 		id = strtoll(o->job_id, &end, 10);
 		if (!o->custom_id && o->job_id[0] && !*end) {
-			if (id <= q->last_auto_id) {
+			if (o->dedup && id <= q->last_auto_id) {
 				b->stats.duplicates++;
 				return;
 			}
-			q->last_auto_id = id;
+			if (id > q->last_auto_id)
+				q->last_auto_id = id;
+		}
+		/*
+		 * Replies on different connections are read in either order:
+		 * a worker can read the start of a job (fetched when the add's
+		 * marker woke it) before the producer reads the add's reply.
+		 * That start took the job off depth, or could not (depth 0:
+		 * owed); either way the job is not waiting now.
+		 */
+		if (o->kind != K_ADD_PARENT && o->job_id[0] && owed_take(q, o->job_id))
+			break;
+		if (j && o->kind != K_ADD_PARENT) {
+			q->depth++;	/* gives back what its start took */
+			break;
 		}
 		if (o->kind == K_ADD_DELAYED) {
 			int64_t due = o->created_ms > 0 && o->delay_ms >= 0 ? o->created_ms + o->delay_ms : -1;
@@ -1593,7 +1642,9 @@ static void apply(struct bullmq *b, const struct op *o)
 			if (j && j->state == JOB_WAITING && ev.wait_ms < 0 && j->ready_ms > 0 &&
 			    o->app_ms > 0)
 				ev.wait_ms = o->app_ms - j->ready_ms;
-			if (!j || j->state != JOB_ACTIVE)
+			if (!j && q->depth == 0 && o->job_id[0])
+				owed_put(q, o->job_id);
+			else if (!j || j->state != JOB_ACTIVE)
 				depth_dec(q);
 		}
 		if (ev.wait_ms < -1)
@@ -1864,6 +1915,7 @@ void bullmq__on_reply(struct bullmq *b, const struct bullmq_call *call,
 		else
 			return;
 		o.custom_id = (call->flags & BULLMQ_CF_CUSTOM_ID) != 0;
+		o.dedup = (call->flags & BULLMQ_CF_DEDUP) != 0;
 		o.kind = call->script == BULLMQ_S_ADD_DELAYED ? K_ADD_DELAYED :
 			 call->script == BULLMQ_S_ADD_PARENT ? K_ADD_PARENT : K_ADD_WAIT;
 		submit(b, &o, epoch);

@@ -39,6 +39,11 @@ const STACKS = [
 ].map((s) => ({ ...s, dir: path.join(APP_DIR, s.id), tag: `${s.id}${RUN}` }));
 const kids = [];
 const jobLines = [];
+// The kernel's side of the Redis connections (--trace=conn,data): "tgid
+// lport" -> conn, and per conn the syscall exit times of its reads and
+// writes, to line the workers' hrtime stamps up with.
+const connOf = new Map();
+const sys = new Map(); // conn -> { in: [ts], out: [ts] }
 let obsPort, redisPort, text = '', full = '', obsErr = '';
 
 const freePort = () => new Promise((resolve) => {
@@ -62,9 +67,14 @@ const val = (name, queue) => {
 	return m ? Number(m[1]) : NaN;
 };
 
+// The app runs on a copy of node (its own inode), and the observer targets
+// that executable only (--exe): the trace's data lines are those of this
+// app, not of every Node process on the machine.
+const NODE = path.join(tmp, 'node-bullmq');
+
 // A child whose stdout is JSON lines: each parsed line goes to onLine.
 function run(args, onLine) {
-	const k = spawn('node', args, { cwd: APP_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+	const k = spawn(NODE, args, { cwd: APP_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
 	kids.push(k);
 	k.err = '';
 	k.stderr.on('data', (d) => { k.err += d; });
@@ -157,11 +167,27 @@ before(async () => {
 	for (const s of STACKS) install(s.dir);
 	[obsPort, redisPort] = await Promise.all([freePort(), freePort()]);
 	fs.writeFileSync(path.join(tmp, 'token'), TOKEN + '\n', { mode: 0o600 });
+	fs.copyFileSync(process.execPath, NODE);
+	fs.chmodSync(NODE, 0o755);
 	kids.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
 	const obs = spawn(OBS, ['--listen', `127.0.0.1:${obsPort}`, '--token-file', path.join(tmp, 'token'),
-		'--redis-port', String(redisPort), '--trace=job'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		'--redis-port', String(redisPort), '--exe', NODE, '--trace=job,conn,data'], { stdio: ['ignore', 'pipe', 'pipe'] });
 	obs.stderr.on('data', (d) => { obsErr += d; });
 	readline.createInterface({ input: obs.stdout }).on('line', (l) => {
+		if (l.startsWith('{"ev":"data"')) {
+			// only the head: the payload can be long and is not needed
+			const m = l.match(/^\{"ev":"data","ts":(\d+),"tgid":\d+,"tid":\d+,"conn":(\d+),"fd":-?\d+,"dir":"(in|out)"/);
+			const c = m && sys.get(m[2]);
+			if (c) c[m[3]].push(BigInt(m[1]));
+			return;
+		}
+		if (l.startsWith('{"ev":"open"')) {
+			const o = JSON.parse(l);
+			if (o.rport !== redisPort) return;
+			connOf.set(`${o.tgid} ${o.lport}`, String(o.conn));
+			sys.set(String(o.conn), { in: [], out: [] });
+			return;
+		}
 		if (!l.includes('"ev":"job"')) return;
 		const o = JSON.parse(l);
 		if (o.ev === 'job') jobLines.push(o);
@@ -181,7 +207,8 @@ before(async () => {
 	await exited;
 	console.log(`# both stacks ran in ${Date.now() - t0} ms`);
 	if (process.env.E2E_DUMP) // E2E_DUMP=file: the trace's job lines and the app's attempts, for a look
-		fs.writeFileSync(process.env.E2E_DUMP, JSON.stringify({ jobLines, stacks: STACKS.map((s) => ({ tag: s.tag, attempts: s.app.attempts })) }));
+		fs.writeFileSync(process.env.E2E_DUMP, JSON.stringify({ jobLines, stacks: STACKS.map((s) => ({ tag: s.tag, attempts: s.app.attempts })),
+			connOf: [...connOf], sys: [...sys].map(([c, v]) => [c, { in: v.in.map(String), out: v.out.map(String) }]) }));
 });
 
 after(async () => {
@@ -192,8 +219,6 @@ after(async () => {
 });
 
 const opts = { skip: !isRoot && 'needs root' };
-// Until the capture reads long writes to Redis ports whole (head + tail is
-// enough for one long EVAL, not for a pipeline of them).
 const COUNTERS = ['added', 'started', 'completed', 'failed', 'retried', 'stalled'];
 const pct = (a, p) => a[Math.min(a.length - 1, Math.floor(p * a.length))];
 
@@ -231,9 +256,9 @@ for (const s of STACKS) {
 		assert.deepEqual(diff, []);
 	});
 
-	// media's jobs are added with one addBulk: one write of 12 adds, the
+	// media's jobs are added with one addBulk: one write of 62 adds, the
 	// first an EVAL with the 26 KB script body (the script's first use on the
-	// connection), ~31 KB in all. Long writes to Redis are copied whole up to
+	// connection), ~60 KB in all. Long writes to Redis are copied whole up to
 	// ~80 KiB (16 KiB records, then the tail: tests/bpf/test_capture.c), so
 	// every add is seen.
 	test(`${s.id}: the jobs of one long addBulk write are all counted`, opts, () => {
@@ -279,54 +304,97 @@ for (const s of STACKS) {
 		for (const c of ['4xx', '5xx', 'timeout']) assert.ok(all.includes(c), `no ${c} failure in the plan`);
 	});
 
-	// The app measures an attempt two ways, each with its own bias: the
-	// processor's hrtime leaves out bullmq's work around it (0.5-3 ms, more
-	// on the failure path); bullmq's finishedOn - processedOn (ms, worker
-	// clock; not set for a retried attempt) takes processedOn when the fetch
-	// request is built, which can be well before the start reply arrives (a
-	// fetchNext riding on a finish). On a loaded machine both also carry the
-	// app's own scheduling gaps. So, per attempt:
-	// - hard bounds: the processor runs inside the wire interval (trace >=
-	//   processor), and the interval lies between processedOn and the
-	//   moment the app saw the finish's reply (trace <= event_on - processedOn);
-	// - the match: trace within 5 % or 1 ms of one of the two measures (+1 ms
-	//   of rounding for the ms one), for at least 90 % of the attempts (the
-	//   rest are printed).
-	test(`${s.id}: job durations match the app's within 5 % or 1 ms`, opts, (t) => {
-		const vsProc = [];
-		const vsMs = [];
+	// An attempt's duration on the wire is, in the trace, the exit of the
+	// read that brought the reply handing the job out (a moveToActive, or a
+	// finish with fetchNext) -> the exit of the write of its finish
+	// (moveToFinished, moveToDelayed, retryJob). The worker measures the
+	// same interval itself (wire.mjs, process.hrtime = the kernel's clock):
+	// `data` when the read's chunk reaches JavaScript (the first listener),
+	// `sent0`/`sent1` just before and after it hands the finish to ioredis,
+	// which writes it in that call. The kernel's syscalls are found from
+	// those stamps and the socket's port (--trace=conn,data). So, per
+	// attempt, exactly:
+	//   read exit <= data <= resolve <= processor <= sent0 <= write exit <= sent1
+	//   trace duration == write exit - read exit (the observer's start and
+	//     finish are those very syscalls; a wrong pairing or a wrong start
+	//     breaks it)
+	// That is the match with the app's measure, exactly. In the app's own
+	// terms alone, the trace lies in the interval the worker knows,
+	// [sent0 - data, sent1 - data], plus the time from the read's exit to
+	// its first listener, which the app cannot see: the lower end holds
+	// always (asserted); the upper one within 5 % / 1 ms unless the worker
+	// was preempted right after the read (3.4 and 4.5 ms seen, in 2 of ~30
+	// stack runs; printed, with the gap the kernel shows).
+	// A point measure of the app cannot be held to 5 % / 1 ms on a loaded
+	// 2-core machine: the worker is preempted (other workers, redis-server,
+	// the observer) between handing the finish to ioredis and the write's
+	// entry, up to ~13 ms seen (the write itself takes 15-50 us), and
+	// between the start reply and its processor bullmq is preempted or
+	// waits for a fetch-ahead round trip (up to ~27 ms). docs/REDIS_BULLMQ.md
+	// has the figures; the diagnostics print each attempt's split.
+	test(`${s.id}: job durations match the app's: its own wire interval, to the ns`, opts, (t) => {
+		const rows = [];
 		const bad = [];
-		const off = [];
-		const ms = (x) => (x / 1e6).toFixed(3);
+		const late = [];
+		const ms = (x) => (Number(x) / 1e6).toFixed(3);
+		const lastBefore = (a, x) => { let r = null; for (const v of a) if (v <= x) r = v; else break; return r; };
+		const firstFrom = (a, x) => a.find((v) => v >= x) ?? null;
 		for (const a of s.app.attempts) {
 			const name = queueName(a.queue, s.tag);
 			const line = jobLines.find((j) => j.queue === name && j.op === a.outcome && j.job_id === a.job_id && j.attempt === a.attempt);
 			const what = `${name} ${a.outcome} job ${a.job_id}/${a.attempt}`;
+			const w = a.wire;
 			if (!line || line.duration_ns < 0) { bad.push(`${what}: ${line ? 'no duration' : 'no trace line'}`); continue; }
+			if (!w || !w.start || !w.fin) { bad.push(`${what}: the worker saw no ${w && w.start ? 'finish' : 'start'} reply/call`); continue; }
+			const stamps = [w.start.data, w.start.ns, w.p0, w.p1, w.fin.ns, w.fin.after];
+			if (!stamps.every((x) => /^\d+$/.test(x))) { bad.push(`${what}: stamps missing: ${JSON.stringify(w)}`); continue; }
+			const [data, resolve, p0, p1, sent0, sent1] = stamps.map(BigInt);
+			const rd = sys.get(connOf.get(`${w.pid} ${w.start.port}`));
+			const wr = sys.get(connOf.get(`${w.pid} ${w.fin.port}`));
+			const kr = rd && lastBefore(rd.in, data);
+			const kw = wr && firstFrom(wr.out, sent0);
+			if (kr === null || kr === undefined || kw === null || kw === undefined) { bad.push(`${what}: no kernel ${kr ? 'write' : 'read'} for the worker's stamps`); continue; }
 			const d = line.duration_ns;
-			vsProc.push(d - a.proc_ns);
-			if (d < a.proc_ns - 0.2e6) bad.push(`${what}: trace ${ms(d)} ms < processor ${ms(a.proc_ns)} ms`);
-			if (d > (a.event_on - a.processed_on + 1) * 1e6)
-				bad.push(`${what}: trace ${ms(d)} ms > ${a.event_on - a.processed_on} ms from processedOn to the finish's reply`);
-			const near = (app, round) => Math.abs(d - app) <= Math.max(0.05 * app, 1e6) + round;
-			const appMs = a.outcome !== 'retried' && a.finished_on > 0 && a.processed_on > 0
-				? (a.finished_on - a.processed_on) * 1e6 : NaN;
-			if (!Number.isNaN(appMs)) vsMs.push(d - appMs);
-			if (!near(a.proc_ns, 0) && !(appMs >= 0 && near(appMs, 1e6)))
-				off.push(`${what}: trace ${ms(d)} ms, processor ${ms(a.proc_ns)} ms, finishedOn-processedOn ${ms(appMs)} ms`);
+			const r = { what, d, proc: a.proc_ns, point: Number(sent0 - data), hi: Number(sent1 - data),
+				readLag: Number(data - kr), parse: Number(resolve - data), startLag: Number(p0 - resolve),
+				endLag: Number(sent0 - p1), writeLag: Number(kw - sent0) };
+			rows.push(r);
+			const order = [kr, data, resolve, p0, p1, sent0, kw, sent1];
+			if (order.some((v, i) => i && v < order[i - 1]))
+				bad.push(`${what}: not in order on the kernel clock (read exit, data, resolve, processor, sent0, write exit, sent1): ${order.map((v) => ms(v - kr)).join(' ')} ms`);
+			if (BigInt(d) !== kw - kr)
+				bad.push(`${what}: trace ${d} ns, the kernel's read -> write of the worker's stamps ${kw - kr} ns`);
+			if (d < r.point)
+				bad.push(`${what}: trace ${ms(d)} ms < ${ms(r.point)} ms from the worker's read to its send`);
+			if (d > r.hi + Math.max(0.05 * r.point, 1e6))
+				late.push(`${what}: trace ${ms(d)} ms beyond the app's [${ms(r.point)}, ${ms(r.hi)}] ms + 5 % / 1 ms:` +
+					` its first listener ran ${ms(r.readLag)} ms after the read returned`);
 		}
 		const dist = (what, v) => {
 			if (!v.length) return;
-			v.sort((x, y) => x - y);
-			t.diagnostic(`${s.id} trace - ${what} over ${v.length} attempts (ms): min ${ms(v[0])} p50 ${ms(pct(v, 0.5))}` +
+			v = [...v].sort((x, y) => x - y);
+			t.diagnostic(`${s.id} ${what} over ${v.length} attempts (ms): min ${ms(v[0])} p50 ${ms(pct(v, 0.5))}` +
 				` p90 ${ms(pct(v, 0.9))} max ${ms(v[v.length - 1])}`);
 		};
-		dist('finishedOn-processedOn', vsMs);
-		dist('processor hrtime', vsProc);
-		for (const o of off) t.diagnostic(`beyond 5 % / 1 ms: ${o}`);
+		dist('trace - app (sent0 - data)', rows.map((r) => r.d - r.point));
+		dist('trace - processor hrtime', rows.map((r) => r.d - r.proc));
+		dist('lag read exit -> data listener', rows.map((r) => r.readLag));
+		dist('lag data listener -> reply resolved', rows.map((r) => r.parse));
+		dist('lag reply resolved -> processor', rows.map((r) => r.startLag));
+		dist('lag processor end -> finish sent', rows.map((r) => r.endLag));
+		dist('lag finish sent -> write exit', rows.map((r) => r.writeLag));
+		const split = (r) => `trace ${ms(r.d)} ms = processor ${ms(r.proc)} + read->listener ${ms(r.readLag)} + listener->resolved ${ms(r.parse)}` +
+			` + resolved->processor ${ms(r.startLag)} + processor->sent ${ms(r.endLag)} + sent->write exit ${ms(r.writeLag)}`;
+		const near = (x, app) => Math.abs(x - app) <= Math.max(0.05 * app, 1e6);
+		const offPoint = rows.filter((r) => !near(r.d, r.point));
+		const offProc = rows.filter((r) => !near(r.d, r.proc));
+		t.diagnostic(`${s.id}: ${offPoint.length} of ${rows.length} beyond 5 % / 1 ms of the app's sent0 - data, ${offProc.length} of its processor hrtime`);
+		for (const r of new Set([...offPoint, ...offProc])) t.diagnostic(`${r.what}: ${split(r)}`);
+		for (const l of late) t.diagnostic(l);
 		assert.deepEqual(bad, []);
-		assert.equal(vsProc.length, s.app.attempts.length);
-		assert.ok(off.length <= 0.1 * vsProc.length, `${off.length} of ${vsProc.length} attempts beyond 5 % / 1 ms`);
+		assert.equal(rows.length, s.app.attempts.length);
+		// a systematic error (a wrong end) would move the middle
+		assert.ok(Math.abs(pct(rows.map((r) => r.d - r.point).sort((x, y) => x - y), 0.5)) <= 0.5e6, 'median trace - app within 0.5 ms');
 	});
 
 	test(`${s.id}: nothing left active or waiting`, opts, () => {

@@ -529,19 +529,38 @@ static void test_staging_and_dedup(void)
 		bullmq__refute(s.b, 8);
 		CHECK_EQ_STR(s.ops, "added q 5");
 		CHECK_EQ_INT(bullmq__stats(s.b)->refuted_ops, 1);
-		/* Auto id 3 after 5: a dedup hit returning an existing id, not new. */
+		/* Auto id 3 after 5, no deduplication id: another producer's
+		 * add, its reply read later. New. */
 		resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
 		resp_parser__feed(&RP, (const uint8_t *)"$1\r\n3\r\n", 7, &used);
 		resp_view_top(&RP.frame, &rv);
 		bullmq__on_reply(s.b, &call, &rv, 3, 4, 0);
-		CHECK_EQ_STR(s.ops, "added q 5");
+		CHECK_EQ_STR(s.ops, "added q 5;added q 3");
+		CHECK_EQ_INT(bullmq__stats(s.b)->duplicates, 0);
+		/* The same with opts {de: {id: "x"}}: a deduplication hit
+		 * returning an existing job's id, not new. */
+		snprintf(add, sizeof(add),
+			 "*8\r\n$7\r\nEVALSHA\r\n$2\r\n00\r\n$1\r\n2\r\n$11\r\nbull:q:wait\r\n"
+			 "$9\r\nbull:q:id\r\n$13\r\n\x94\xa7" "bull:q:\xa0\xa1n\x01\r\n$2\r\n{}\r\n"
+			 "$10\r\n\x81\xa2" "de\x81\xa2" "id\xa1x\r\n");
+		resp_parser__init(&CP, RESP_MODE_COMMANDS, 128);
+		CHECK_EQ_INT(resp_parser__feed(&CP, (const uint8_t *)add, strlen(add), &used),
+			     RESP_FRAME);
+		resp_view_top(&CP.frame, &rv);
+		CHECK(bullmq_classify(&rv, &call));
+		CHECK(call.flags & BULLMQ_CF_DEDUP);
+		resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
+		resp_parser__feed(&RP, (const uint8_t *)"$1\r\n4\r\n", 7, &used);
+		resp_view_top(&RP.frame, &rv);
+		bullmq__on_reply(s.b, &call, &rv, 3, 4, 0);
+		CHECK_EQ_STR(s.ops, "added q 5;added q 3");
 		CHECK_EQ_INT(bullmq__stats(s.b)->duplicates, 1);
 		/* Error replies and negative ids are not adds. */
 		resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
 		resp_parser__feed(&RP, (const uint8_t *)":-5\r\n", 5, &used);
 		resp_view_top(&RP.frame, &rv);
 		bullmq__on_reply(s.b, &call, &rv, 3, 4, 0);
-		CHECK_EQ_STR(s.ops, "added q 5");
+		CHECK_EQ_STR(s.ops, "added q 5;added q 3");
 	}
 	bullmq__free(s.b);
 }
@@ -611,6 +630,207 @@ static void test_depth_inference(void)
 	bullmq__free(s.b);
 }
 
+/* A reply whose command was written at req_ns and whose reply was read at reply_ns. */
+static void reply_at(struct bullmq *b, const char *cmd_words, const char *reply, uint64_t req_ns,
+		     uint64_t reply_ns)
+{
+	struct bullmq_call call;
+	struct resp_view v;
+	size_t used;
+
+	classify_str(mk(cmd_words), &call);
+	resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
+	CHECK(resp_parser__feed(&RP, (const uint8_t *)reply, strlen(reply), &used) == RESP_FRAME);
+	resp_view_top(&RP.frame, &v);
+	bullmq__on_reply(b, &call, &v, req_ns, reply_ns, 0);
+}
+
+/* A reply handing a job out (moveToActive, fetchNext): [hash, id, 0, 0]. */
+static const char *start_reply(const char *id, int ats, long long processed_on)
+{
+	static char out[256];
+	char pon[24], at[12];
+
+	snprintf(pon, sizeof(pon), "%lld", processed_on);
+	snprintf(at, sizeof(at), "%d", ats);
+	snprintf(out, sizeof(out),
+		 "*4\r\n*4\r\n$11\r\nprocessedOn\r\n$%zu\r\n%s\r\n$3\r\nats\r\n$%zu\r\n%s\r\n"
+		 "$%zu\r\n%s\r\n:0\r\n:0\r\n",
+		 strlen(pon), pon, strlen(at), at, strlen(id), id);
+	return out;
+}
+
+#define MS 1000000ull
+#define MTA_R "EVALSHA 00 3 bull:r:wait bull:r:active bull:r:prioritized bull:r: 1000 x"
+
+static const struct ev_copy *nth_ev(const struct sink *s, enum bullmq_op op, int nth)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->ev[i].op == op && nth-- == 0)
+			return &s->ev[i];
+	return &none;
+}
+
+/*
+ * Replies are applied in the order of their read syscalls, across
+ * connections. A job retried (at once: retryJob; or with a backoff:
+ * moveToDelayed) can be fetched again by another worker, and that start
+ * read, before the first worker reads the reply of its retry:
+ *   worker A  start 7/1 (11 ms) .. retry written (60 ms) ........ its reply read (75 ms)
+ *   worker B                     fetch: start 7/2 read (70 ms) .. finish written (150 ms)
+ * The early start of attempt 2 waits for the retry's end, then takes over:
+ * the retried attempt keeps its own start (11 -> 60 ms), the completed one
+ * gets the second start (70 -> 150 ms); no finish without a start, and the
+ * gauges end at 0.
+ */
+static void retry_fetched_early(const char *retry_cmd)
+{
+	static struct sink s;
+	const struct ev_copy *r, *c;
+
+	sink_init(&s);
+	reply_at(s.b, MTA_R, start_reply("7", 1, 1000), 10 * MS, 11 * MS);
+	reply_at(s.b, MTA_R, start_reply("7", 2, 1065), 65 * MS, 70 * MS);
+	reply_at(s.b, retry_cmd, ":0\r\n", 60 * MS, 75 * MS);
+	reply_at(s.b,
+		 "EVALSHA 00 4 bull:r:wait bull:r:active bull:r:7 bull:r:completed 7 1145 "
+		 "returnvalue {} completed 0",
+		 ":0\r\n", 150 * MS, 151 * MS);
+	CHECK_EQ_STR(s.ops, "started r 7;started r 7;retried r 7;completed r 7");
+	r = nth_ev(&s, BULLMQ_OP_RETRIED, 0);
+	c = nth_ev(&s, BULLMQ_OP_COMPLETED, 0);
+	CHECK_EQ_INT(r->attempt, 1);
+	CHECK_EQ_INT(r->duration_ns, (int64_t)(49 * MS));
+	CHECK_EQ_INT(r->duration_ms, 1055 - 1000);
+	CHECK_EQ_INT(r->active, 1);	/* attempt 2 runs */
+	CHECK_EQ_INT(r->depth, 0);	/* and is not waiting */
+	CHECK_EQ_INT(c->attempt, 2);
+	CHECK_EQ_INT(c->duration_ns, (int64_t)(80 * MS));
+	CHECK_EQ_INT(c->duration_ms, 1145 - 1065);
+	CHECK_EQ_INT(c->active, 0);
+	CHECK_EQ_INT(c->depth, 0);
+	CHECK_EQ_INT(bullmq__stats(s.b)->finish_unseen_start, 0);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_STARTED], 2);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_RETRIED], 1);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_COMPLETED], 1);
+	bullmq__free(s.b);
+}
+
+static void test_retry_fetched_before_its_reply(void)
+{
+	/* retryJob: [1] base, [2] now, [3] LPUSH, [4] job id */
+	retry_fetched_early("EVALSHA 00 2 bull:r:active bull:r:7 bull:r: 1055 LPUSH 7 tok");
+	/* moveToDelayed with a 0 ms backoff: [1] base, [2] now, [3] id, [4] token, [5] delay */
+	retry_fetched_early("EVALSHA 00 4 bull:r:marker bull:r:active bull:r:delayed bull:r:7 "
+			    "bull:r: 1055 7 tok 0 0");
+}
+
+/* An add of job ID on queue r as bullmq sends it: ARGV[1] msgpack [base,
+ * "", name, created 1], ARGV[2] data, ARGV[3] msgpack opts {delay: DELAY}
+ * (to the delayed set when DELAY > 0). */
+static void add_reply(struct bullmq *b, const char *id, uint8_t delay, uint64_t req_ns,
+		      uint64_t reply_ns)
+{
+	char cmd[512], rep[64];
+	struct bullmq_call call;
+	struct resp_view v;
+	size_t used, n;
+
+	n = (size_t)snprintf(cmd, sizeof(cmd),
+			     "*8\r\n$7\r\nEVALSHA\r\n$2\r\n00\r\n$1\r\n2\r\n%s\r\n"
+			     "$9\r\nbull:r:id\r\n$13\r\n\x94\xa7" "bull:r:\xa0\xa1n\x01\r\n$2\r\n{}\r\n"
+			     "$8\r\n\x81\xa5" "delay",
+			     delay ? "$14\r\nbull:r:delayed" : "$11\r\nbull:r:wait");
+	cmd[n++] = (char)(delay & 0x7f);	/* positive fixint */
+	memcpy(cmd + n, "\r\n", 3);
+	resp_parser__init(&CP, RESP_MODE_COMMANDS, 128);
+	CHECK_EQ_INT(resp_parser__feed(&CP, (const uint8_t *)cmd, n + 2, &used), RESP_FRAME);
+	resp_view_top(&CP.frame, &v);
+	CHECK(bullmq_classify(&v, &call));
+	CHECK_EQ_INT(call.script, delay ? BULLMQ_S_ADD_DELAYED : BULLMQ_S_ADD_STANDARD);
+	CHECK_EQ_INT(call.delay_ms, delay);
+	snprintf(rep, sizeof(rep), "$%zu\r\n%s\r\n", strlen(id), id);
+	resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
+	CHECK(resp_parser__feed(&RP, (const uint8_t *)rep, strlen(rep), &used) == RESP_FRAME);
+	resp_view_top(&RP.frame, &v);
+	bullmq__on_reply(b, &call, &v, req_ns, reply_ns, 0);
+}
+
+static void finish(struct bullmq *b, const char *id, uint64_t ns)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "EVALSHA 00 4 bull:r:wait bull:r:active bull:r:%s bull:r:completed %s 2000 "
+		 "returnvalue {} completed 0", id, id);
+	reply_at(b, cmd, ":0\r\n", ns, ns + MS);
+}
+
+static struct bullmq_queue_info qinfo(const struct bullmq *b)
+{
+	struct bullmq_queue_info qi = { 0 };
+
+	CHECK(bullmq__queue_info(b, 0, &qi));
+	return qi;
+}
+
+/*
+ * The producer reads the reply of its add after a worker read the start of
+ * that job (the worker's fetch went out when the add's marker woke it; the
+ * producer was preempted): seen in most e2e runs. The job never waited as
+ * far as depth is concerned, whatever comes between.
+ */
+static void test_add_read_after_its_start(void)
+{
+	static struct sink s;
+	struct bullmq_queue_info qi;
+
+	/* add 1, then the start of 2 read before the add of 2: depth 1 -> 0 -> 0 */
+	sink_init(&s);
+	add_reply(s.b, "1", 0, 1 * MS, 2 * MS);
+	reply_at(s.b, MTA_R, start_reply("2", 1, 1000), 3 * MS, 4 * MS);
+	add_reply(s.b, "2", 0, 2 * MS, 5 * MS);
+	qi = qinfo(s.b);
+	CHECK_EQ_INT(qi.depth, 1);	/* job 1 still waits */
+	CHECK_EQ_INT(qi.active, 1);
+	bullmq__free(s.b);
+
+	/* nothing waiting: the start cannot take it off depth; nor can the add
+	 * put it on, even after an empty fetch anchored 0 in between, and even
+	 * when the job finished before the add's reply was read */
+	sink_init(&s);
+	reply_at(s.b, MTA_R, start_reply("1", 1, 1000), 3 * MS, 4 * MS);
+	reply_at(s.b, MTA_R, start_reply("2", 1, 1000), 3 * MS, 4 * MS);
+	reply_at(s.b, MTA_R, "*4\r\n:0\r\n:0\r\n:0\r\n:0\r\n", 5 * MS, 6 * MS);
+	finish(s.b, "2", 7 * MS);
+	add_reply(s.b, "1", 0, 1 * MS, 9 * MS);
+	add_reply(s.b, "2", 0, 2 * MS, 9 * MS);
+	qi = qinfo(s.b);
+	CHECK_EQ_INT(qi.depth, 0);
+	CHECK_EQ_INT(qi.active, 1);
+	finish(s.b, "1", 10 * MS);
+	CHECK_EQ_INT(s.ev[s.n - 1].duration_ns, (int64_t)(6 * MS));
+	CHECK_EQ_INT(s.ev[s.n - 1].active, 0);
+	CHECK_EQ_INT(s.ev[s.n - 1].depth, 0);
+	CHECK_EQ_INT(bullmq__stats(s.b)->ops[BULLMQ_OP_ADDED], 2);
+	bullmq__free(s.b);
+
+	/* a delayed add read after its (promoted) start: the job stays active
+	 * and its finish has its duration */
+	sink_init(&s);
+	reply_at(s.b, MTA_R, start_reply("1", 1, 1000), 3 * MS, 4 * MS);
+	add_reply(s.b, "1", 50, 1 * MS, 5 * MS);
+	qi = qinfo(s.b);
+	CHECK_EQ_INT(qi.active, 1);
+	CHECK_EQ_INT(qi.depth, 0);
+	finish(s.b, "1", 10 * MS);
+	CHECK_EQ_INT(s.ev[s.n - 1].duration_ns, (int64_t)(6 * MS));
+	CHECK_EQ_INT(s.ev[s.n - 1].active, 0);
+	CHECK_EQ_INT(s.ev[s.n - 1].depth, 0);
+	CHECK_EQ_INT(bullmq__stats(s.b)->finish_unseen_start, 0);
+	bullmq__free(s.b);
+}
+
 int main(void)
 {
 	RUN(test_fixture_ops_all_replays);
@@ -621,5 +841,7 @@ int main(void)
 	RUN(test_staging_and_dedup);
 	RUN(test_limits);
 	RUN(test_depth_inference);
+	RUN(test_retry_fetched_before_its_reply);
+	RUN(test_add_read_after_its_start);
 	return check_summary();
 }

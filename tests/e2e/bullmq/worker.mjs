@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A worker process of tests/e2e/bullmq.test.mjs: runs the queues that
 // plan.mjs gives to ROLE, prints one JSON line per attempt as it ends (queue,
-// job id, attempt, outcome, reason, duration measured by the processor), a
+// job id, attempt, outcome, reason, duration measured by the processor, and
+// its hrtime stamps on the wire: wire.mjs), a
 // line per start and per stalled job it found, and on "close" on stdin closes
 // its workers and prints its counts.
 // Usage: node worker.mjs STACK_DIR REDIS_PORT TAG ROLE
@@ -9,18 +10,22 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
 import { queues, queueName } from './plan.mjs';
+import { hookWire } from './wire.mjs';
 
 const [stackDir, port, tag, role] = process.argv.slice(2);
-const { Queue, Worker } = createRequire(path.resolve(stackDir, 'package.json'))('bullmq');
+const stack = createRequire(path.resolve(stackDir, 'package.json'));
+const { Queue, Worker } = stack('bullmq');
+const wire = hookWire(stack);
 const connection = { host: '127.0.0.1', port: Number(port) };
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const counts = {};
-const took = new Map(); // "queue id attempt" -> processor ns
+const took = new Map(); // "queue id attempt" -> { proc_ns, wire }
 
 async function processor(base, job) {
 	const t0 = process.hrtime.bigint();
+	const start = wire.start(queueName(base, tag), job.id);
 	const d = job.data;
 	const attempt = job.attemptsStarted; // 1 on the first attempt
 	counts[base].started++;
@@ -40,7 +45,12 @@ async function processor(base, job) {
 		if (failing && d.fail !== undefined) throw new Error(d.fail);
 		return { ok: true, attempt };
 	} finally {
-		took.set(`${base} ${job.id} ${attempt}`, Number(process.hrtime.bigint() - t0));
+		const t1 = process.hrtime.bigint();
+		// the processor's interval and, around it, the reply that handed
+		// the job out and (set by the hook when it goes) the finish call
+		const w = { pid: process.pid, p0: String(t0), p1: String(t1), start, fin: null };
+		wire.ended(queueName(base, tag), job.id, w);
+		took.set(`${base} ${job.id} ${attempt}`, { proc_ns: Number(t1 - t0), wire: w });
 	}
 }
 
@@ -76,12 +86,10 @@ for (const [base, def] of Object.entries(queues)) {
 	const w = new Worker(queueName(base, tag), (job) => processor(base, job), { connection, concurrency: conc, ...def.worker });
 	const end = (job, outcome, reason) => {
 		const attempt = job.attemptsStarted;
+		const tk = took.get(`${base} ${job.id} ${attempt}`);
 		counts[base][outcome]++;
 		out({ ev: 'attempt', queue: base, job_id: job.id, attempt, outcome, reason,
-			proc_ns: took.get(`${base} ${job.id} ${attempt}`) ?? -1,
-			processed_on: job.processedOn ?? -1, finished_on: job.finishedOn ?? -1,
-			// after the finish's reply: the attempt's wire interval ends before
-			event_on: Date.now() });
+			proc_ns: tk ? tk.proc_ns : -1, wire: tk ? tk.wire : null });
 	};
 	w.on('completed', (job) => end(job, 'completed', ''));
 	w.on('failed', (job, err) => {
