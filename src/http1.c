@@ -88,9 +88,10 @@ enum {
 #define C_KEEP_ALIVE	0x2
 #define C_UPGRADE	0x4
 
+/* What every message touches comes first (a connection's parser is usually
+ * cold in the cache when its next syscall arrives): the state, the limits,
+ * the head's numbers; the token and value buffers of the byte walk last. */
 struct http1 {
-	struct http1_config cfg;
-	struct http1_head head;
 	uint64_t remain;	/* body or chunk-data bytes left; chunk size being read */
 	uint64_t msg_bytes;	/* bytes of the current message so far */
 	uint64_t cur_ts_exit;	/* exit time of the input being fed */
@@ -116,6 +117,8 @@ struct http1 {
 	bool te_seen;
 	bool te_chunked;	/* last Transfer-Encoding token so far is chunked */
 	bool upgrade_hdr;	/* an Upgrade header with a value */
+	struct http1_config cfg;
+	struct http1_head head;
 	char tok[TOK_MAX];
 	char val[VAL_MAX];
 };
@@ -461,18 +464,24 @@ static void begin_message(struct http1 *p, const struct http1_input *in)
 	h->flags = 0;
 	h->head_len = 0;
 	h->status = 0;
-	h->tenant_len = 0;
 	h->method = 0;
 	h->version = 0;
+	/* a string whose length is 0 is already "": leave its line alone */
+	if (h->path_len)
+		h->path[0] = 0;
+	if (h->tenant_len)
+		h->tenant[0] = 0;
+	if (h->request_id_len)
+		h->request_id[0] = 0;
+	if (h->traceparent_len)
+		h->traceparent[0] = 0;
+	if (h->host_len)
+		h->host[0] = 0;
 	h->path_len = 0;
+	h->tenant_len = 0;
 	h->request_id_len = 0;
 	h->traceparent_len = 0;
 	h->host_len = 0;
-	h->path[0] = 0;
-	h->tenant[0] = 0;
-	h->request_id[0] = 0;
-	h->traceparent[0] = 0;
-	h->host[0] = 0;
 	h->ts_head_enter = 0;
 	h->ts_head_exit = 0;
 	p->head.kind = p->kind;
