@@ -517,7 +517,7 @@ struct key {
 	char buf[AGG_KEY_MAX];
 };
 
-static void key_build(struct key *k, uint64_t seed)
+static void key_pack(struct key *k)
 {
 	size_t o = 0;
 
@@ -527,7 +527,12 @@ static void key_build(struct key *k, uint64_t seed)
 		k->buf[o++] = '\0';
 	}
 	k->klen = o;
-	k->hash = hash_bytes(k->buf, o, seed);
+}
+
+static void key_build(struct key *k, uint64_t seed)
+{
+	key_pack(k);
+	k->hash = hash_bytes(k->buf, k->klen, seed);
 }
 
 static void key_set_other(struct key *k, uint32_t i)
@@ -764,8 +769,9 @@ static int insert_or_fold(struct agg *a, struct fam *fm, enum agg_family f, stru
 	return AGG_FOLDED;
 }
 
-int agg__update(struct agg *a, enum agg_family f, const char *const label[],
-		const struct agg_update *u, uint64_t now)
+/* agg__update(); hash: the key's hash when the caller has it (0: no). */
+static int update(struct agg *a, enum agg_family f, const char *const label[],
+		  const struct agg_update *u, uint64_t now, uint64_t hash)
 {
 	const struct agg_family_info *in;
 	struct fam *fm;
@@ -806,7 +812,12 @@ int agg__update(struct agg *a, enum agg_family f, const char *const label[],
 		stat_add(&fm->st.dropped[AGG_DROP_LABEL_TOO_LONG], 1);
 		folded = true;
 	}
-	key_build(&k, a->seed);
+	if (hash && !folded) {
+		key_pack(&k);
+		k.hash = hash;
+	} else {
+		key_build(&k, a->seed);
+	}
 	pos = find(fm, k.buf, k.klen, k.hash);
 	if (pos != NONE) {
 		apply(a, fm, fm->idx.tab[pos].id, u, now);
@@ -828,6 +839,12 @@ int agg__update(struct agg *a, enum agg_family f, const char *const label[],
 		return AGG_FOLDED;
 	}
 	return insert_or_fold(a, fm, f, &k, u, now, folded);
+}
+
+int agg__update(struct agg *a, enum agg_family f, const char *const label[],
+		const struct agg_update *u, uint64_t now)
+{
+	return update(a, f, label, u, now, 0);
 }
 
 static uint64_t slot_hash_of(const void *ctx, uint32_t slot)
@@ -898,15 +915,15 @@ static void status_code_str(uint16_t code, char out[8])
 	out[3] = '\0';
 }
 
-int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
+/* hash: the keys' hashes of the series and of its window, when known (0: no). */
+static int http_server(struct agg *a, const struct agg_http *h, uint64_t now,
+		       const uint64_t hash[2])
 {
 	char status[8];
 	const char *l[5], *q[2];
 	struct agg_update u;
 	int ret;
 
-	if (!a || !h)
-		return -EINVAL;
 	status_code_str(h->status, status);
 	l[0] = h->service;
 	l[1] = h->method;
@@ -919,15 +936,24 @@ int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
 	u.obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
 	u.ex_kind = h->ex_kind;
 	u.ex_id = h->ex_id;
-	ret = agg__update(a, AGG_HTTP_SERVER, l, &u, now);
+	ret = update(a, AGG_HTTP_SERVER, l, &u, now, hash[0]);
 	if (ret < 0)
 		return ret;
 	agg_update_init(&u);
 	u.wq_ns = h->duration_ns;
 	q[0] = h->service;
 	q[1] = h->route;
-	agg__update(a, AGG_HTTP_QUANTILE, q, &u, now);
+	update(a, AGG_HTTP_QUANTILE, q, &u, now, hash[1]);
 	return ret;
+}
+
+int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
+{
+	static const uint64_t none[2];
+
+	if (!a || !h)
+		return -EINVAL;
+	return http_server(a, h, now, none);
 }
 
 /* ---- batches: fetch first, then update ---- */
@@ -1044,9 +1070,9 @@ void agg__http_server_batch(struct agg *a, const struct agg_http *h, const uint6
 				prefetch_w(&ws->n[wquant_bucket(h[i].duration_ns)]);
 		}
 	}
-	/* 3: the updates, as one by one */
+	/* 3: the updates, as one by one (with the hashes of 1) */
 	for (size_t i = 0; i < n; i++)
-		agg__http_server(a, &h[i], now_ns[i]);
+		http_server(a, &h[i], now_ns[i], hash[i]);
 }
 
 int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now)

@@ -607,19 +607,20 @@ static enum http1_err apply_value(struct http1 *p, const char *v, uint32_t kept,
 	while (n > 0 && is_ows(v[n - 1]))
 		n--;
 	/* no controls but HTAB in a value we keep (RFC 9110 5.5; llhttp agrees);
-	 * 8 bytes at a time while none is below 0x20 or 0x7f */
-	for (uint32_t i = 0; i < n; i += 8) {
-		uint64_t w = 0x2020202020202020ull;
+	 * 8 bytes at a time while none is below 0x20 or 0x7f, then byte by byte */
+	uint32_t i = 0;
 
-		memcpy(&w, v + i, n - i < 8 ? n - i : 8);
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, v + i, 8);
 		if (((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull) ||
 		    (((w ^ 0x7f7f7f7f7f7f7f7full) - 0x0101010101010101ull) &
-		     ~(w ^ 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull)) {
-			for (uint32_t j = i; j < n; j++)	/* a control, or a tab */
-				bad |= ((uint8_t)v[j] < 0x20 && v[j] != '\t') || v[j] == 0x7f;
-			break;
-		}
+		     ~(w ^ 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull))
+			break;	/* a control, or a tab */
 	}
+	for (; i < n; i++)
+		bad |= ((uint8_t)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f;
 	if (bad)
 		return HTTP1_ERR_HEADER;
 	/* a value longer than val[] keeps its full length for the tenant check */

@@ -280,13 +280,21 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 	char route[ROUTE_LEN], peer[HTTP1_HOST_MAX + 8], ex_id[AGG_EXEMPLAR_ID_MAX + 1];
 	const char *tenant;
 	struct agg_http h;
+	int pat;
 
 	if (!x->req || !x->resp)
 		return; /* nothing to label: counted by the session's stats */
 	pr = proc_of(p, ci->tgid, &tmp, true);
-	if (route_template(p->patterns, x->req->path, x->req->path_len, route, sizeof(route)) < 0)
-		snprintf(route, sizeof(route), "%s", ROUTE_OTHER);
-	h.route = pr->sr->routes ? route_set__intern(pr->sr->routes, route) : ROUTE_OTHER;
+	pat = route_patterns__find(p->patterns, x->req->path, x->req->path_len);
+	if (pat >= 0) {	/* a user pattern: its interned text, by its number */
+		h.route = pr->sr->routes ? route_set__intern_pattern(pr->sr->routes, pat,
+							route_patterns__text(p->patterns, pat))
+					 : ROUTE_OTHER;
+	} else {
+		if (route_normalize(x->req->path, x->req->path_len, route, sizeof(route)) < 0)
+			snprintf(route, sizeof(route), "%s", ROUTE_OTHER);
+		h.route = pr->sr->routes ? route_set__intern(pr->sr->routes, route) : ROUTE_OTHER;
+	}
 	if (!strcmp(h.route, ROUTE_OTHER))
 		p->routes_folded++;
 	tenant = tenant_topk__label(p->tenants, x->req->tenant, x->req->tenant_len,

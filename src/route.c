@@ -576,7 +576,17 @@ static size_t split_path(const char *p, size_t len, struct pathseg *sg, size_t m
 	return n;
 }
 
+const char *route_patterns__text(const struct route_patterns *rp, int i)
+{
+	return rp && i >= 0 && (uint32_t)i < rp->n ? rp->v[i].text : NULL;
+}
+
 const char *route_patterns__match(const struct route_patterns *rp, const char *path, size_t len)
+{
+	return route_patterns__text(rp, route_patterns__find(rp, path, len));
+}
+
+int route_patterns__find(const struct route_patterns *rp, const char *path, size_t len)
 {
 	struct pathseg sg[ROUTE_MAX_SEGMENTS + 1];
 	uint64_t cand[ROUTE_MAX_PATTERNS / 64], any = 0;
@@ -585,10 +595,10 @@ const char *route_patterns__match(const struct route_patterns *rp, const char *p
 	uint32_t words;
 
 	if (!rp || !rp->n || !path)
-		return NULL;
+		return -1;
 	len = path_len(path, len);
 	if (len == 0 || path[0] != '/')
-		return NULL;
+		return -1;
 	nps = split_path(path, len, sg, ROUTE_MAX_SEGMENTS);
 	words = (rp->n + 63) / 64;
 	lenset = set_of(rp, SET_LEN(nps));
@@ -607,8 +617,8 @@ const char *route_patterns__match(const struct route_patterns *rp, const char *p
 	}
 	for (uint32_t w = 0; w < words && any; w++)
 		if (cand[w])
-			return rp->v[w * 64 + (uint32_t)__builtin_ctzll(cand[w])].text;
-	return NULL;
+			return (int)(w * 64 + (uint32_t)__builtin_ctzll(cand[w]));
+	return -1;
 }
 
 int route_template(const struct route_patterns *rp, const char *path, size_t len, char *out,
@@ -630,6 +640,8 @@ int route_template(const struct route_patterns *rp, const char *path, size_t len
 /* ---- distinct routes per service ---- */
 
 struct route_set {
+	const char **by_pattern;	/* interned text of user pattern i, or NULL */
+	uint32_t n_by_pattern;
 	char **slot;		/* open addressing, linear probing; NULL = empty */
 	uint32_t nslots;	/* power of two, >= 2 * max */
 	uint32_t count;
@@ -679,6 +691,7 @@ void route_set__free(struct route_set *rs)
 	for (uint32_t i = 0; i < rs->nslots; i++)
 		free(rs->slot[i]);
 	free(rs->slot);
+	free(rs->by_pattern);
 	free(rs);
 }
 
@@ -703,6 +716,33 @@ const char *route_set__intern(struct route_set *rs, const char *tmpl)
 	}
 	rs->count++;
 	return rs->slot[i];
+}
+
+const char *route_set__intern_pattern(struct route_set *rs, int idx, const char *text)
+{
+	const char *r;
+
+	if (idx >= 0 && (uint32_t)idx < rs->n_by_pattern && rs->by_pattern[idx])
+		return rs->by_pattern[idx];
+	r = route_set__intern(rs, text);
+	/* interned strings live as long as the set; a fold is counted each time */
+	if (!strcmp(r, ROUTE_OTHER) || idx < 0 || idx >= ROUTE_MAX_PATTERNS)
+		return r;
+	if ((uint32_t)idx >= rs->n_by_pattern) {
+		uint32_t n = rs->n_by_pattern ? rs->n_by_pattern : 16;
+		const char **v;
+
+		while (n <= (uint32_t)idx)
+			n *= 2;
+		v = realloc(rs->by_pattern, n * sizeof(*v));
+		if (!v)
+			return r;	/* not remembered: the next one interns again */
+		memset(v + rs->n_by_pattern, 0, (n - rs->n_by_pattern) * sizeof(*v));
+		rs->by_pattern = v;
+		rs->n_by_pattern = n;
+	}
+	rs->by_pattern[idx] = r;
+	return r;
 }
 
 uint32_t route_set__count(const struct route_set *rs)

@@ -55,21 +55,24 @@ grep -q ready "$OUT/obs.err" || { cat "$OUT/obs.err"; exit 1; }
 wrk_run() { taskset -c 1 wrk -t1 -c50 -d"$1"s -s "$APP_DIR/express50.lua" "http://127.0.0.1:$PORT" >"$2"; }
 wrk_run 3 "$OUT/warmup.wrk"
 t0=$(sched_ns "$obs") m0=$(main_ns "$obs")
+read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$obs/stat")
 if [ "$PERF" = 1 ]; then
 	perf record -q -F ${PERF_FREQ:-4000} -g -p "$obs" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
 	perf_pid=$!
 fi
 wrk_run "$SECS" "$OUT/run.wrk"
 t1=$(sched_ns "$obs") m1=$(main_ns "$obs")
+read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$obs/stat")
 [ "$PERF" = 1 ] && wait "$perf_pid"
 reqs=$(awk '/requests in/ {print $1}' "$OUT/run.wrk")
 rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/run.wrk")
 captured=$(curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://127.0.0.1:$OBS_PORT/metrics" |
 	awk '/^sba_http_server_requests_total\{service="bench-express"/ { s += $NF } END { print s + 0 }')
-awk -v t="$((t1 - t0))" -v m="$((m1 - m0))" -v r="$reqs" -v rps="$rps" -v c="$captured" -v s="$SECS" 'BEGIN {
+awk -v ut="$((u1 - u0))" -v st="$((s1 - s0))" -v t="$((t1 - t0))" -v m="$((m1 - m0))" -v r="$reqs" -v rps="$rps" -v c="$captured" -v s="$SECS" 'BEGIN {
 	printf "live: %d requests in %d s (%s req/s), captured in total %d\n", r, s, rps, c
 	printf "observer CPU %.2f us/req (main thread %.2f, other threads %.2f); %.1f ms per second\n",
-		t / r / 1000, m / r / 1000, (t - m) / r / 1000, t / s / 1e6 }'
+		t / r / 1000, m / r / 1000, (t - m) / r / 1000, t / s / 1e6
+	printf "user %d%%, system %d%% (clock ticks)\n", 100 * ut / (ut + st + 1e-9), 100 * st / (ut + st + 1e-9) }'
 if [ "$PERF" = 1 ]; then
 	perf report -i "$OUT/perf.data" --no-children --stdio --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -40
 fi

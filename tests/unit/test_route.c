@@ -173,6 +173,11 @@ static void test_patterns(void)
 	CHECK_EQ_INT(route_patterns__count(rp), 6);
 
 	CHECK_EQ_STR(route_patterns__match(rp, P("/users/me")), "/users/me");	/* file order */
+	CHECK_EQ_INT(route_patterns__find(rp, P("/users/me")), 0);
+	CHECK_EQ_INT(route_patterns__find(rp, P("/users/7/orders/9")), 2);
+	CHECK_EQ_INT(route_patterns__find(rp, P("/nowhere")), -1);
+	CHECK_EQ_STR(route_patterns__text(rp, 3), "/blog/:slug");
+	CHECK(route_patterns__text(rp, 6) == NULL && route_patterns__text(rp, -1) == NULL);
 	CHECK_EQ_STR(route_patterns__match(rp, P("/Users/ME/")), "/users/me");	/* case, slash */
 	CHECK_EQ_STR(route_patterns__match(rp, P("/users/alice")), "/users/:userId");
 	CHECK_EQ_STR(route_patterns__match(rp, P("/users/7/orders/9?x")),
@@ -271,6 +276,21 @@ static void test_route_set_cap(void)
 	CHECK_EQ_INT(route_set__folded(rs), 2000 - ROUTE_MAX_ROUTES_DEFAULT);
 	route_set__free(rs);
 	route_set__free(NULL);
+
+	/* by pattern number: the same strings and the same folds as by text */
+	rs = route_set__new(2);
+	a = route_set__intern_pattern(rs, 40, "/a/:id");
+	CHECK_EQ_STR(a, "/a/:id");
+	CHECK(route_set__intern_pattern(rs, 40, "/a/:id") == a);
+	CHECK(route_set__intern(rs, "/a/:id") == a);
+	b = route_set__intern(rs, "/b");
+	CHECK(route_set__intern_pattern(rs, 3, "/b") == b);
+	CHECK_EQ_STR(route_set__intern_pattern(rs, 7, "/c"), ROUTE_OTHER);
+	CHECK_EQ_STR(route_set__intern_pattern(rs, 7, "/c"), ROUTE_OTHER);
+	CHECK_EQ_INT(route_set__folded(rs), 2);		/* each request on it counts */
+	CHECK(route_set__intern_pattern(rs, -1, "/a/:id") == a);
+	CHECK_EQ_INT(route_set__count(rs), 2);
+	route_set__free(rs);
 	errno = 0;
 	CHECK(route_set__new(UINT32_MAX) == NULL);
 	CHECK_EQ_INT(errno, EINVAL);
