@@ -57,7 +57,7 @@ wrk_run 3 "$OUT/warmup.wrk"
 t0=$(sched_ns "$obs") m0=$(main_ns "$obs")
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$obs/stat")
 if [ "$PERF" = 1 ]; then
-	perf record -q -F ${PERF_FREQ:-4000} -g -p "$obs" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
+	perf record -q -F ${PERF_FREQ:-4000} ${PERF_CG:--g} -p "$obs" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
 	perf_pid=$!
 fi
 wrk_run "$SECS" "$OUT/run.wrk"
