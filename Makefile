@@ -59,7 +59,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run demo test unit fuzz fuzz-long check install uninstall clean vmlinux deps help bench
+.PHONY: all run demo test unit fuzz fuzz-long check install uninstall clean vmlinux deps help bench bench-pipeline
 
 all: $(OUTPUT)/sba-observer
 
@@ -71,6 +71,7 @@ help:
 	@echo 'make unit       unit tests of the pure modules (ASan+UBSan, no root)'
 	@echo 'make fuzz       run every fuzzer for FUZZ_SECONDS (default 60) each'
 	@echo 'make bench      overhead benchmark (bench/README.md)'
+	@echo 'make bench-pipeline  userspace pipeline replay, ns per HTTP exchange (bench/pipeline/)'
 	@echo 'make vmlinux    regenerate $(VMLINUX_H) from /sys/kernel/btf/vmlinux'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX)/bin'
 	@echo 'make deps       install build and test dependencies (Debian 12)'
@@ -96,6 +97,15 @@ fuzz: $(FUZZERS)
 
 bench: all
 	$(Q)bench/run.sh
+
+bench-pipeline: $(OUTPUT)/bench/replay
+	$(Q)OUTPUT=$(OUTPUT) bench/pipeline/run.sh
+
+# The pipeline replay (bench/pipeline/): optimised like the binary, no sanitizer.
+$(OUTPUT)/bench/replay: bench/pipeline/replay.c $(PURE_SRCS) src/events.c $(wildcard include/*.h)
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< $(PURE_SRCS) src/events.c $(PURE_LIBS) -lpthread -o $@
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))

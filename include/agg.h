@@ -244,6 +244,15 @@ struct agg_http {
 /* Writer: HTTP_SERVER (and the HTTP_QUANTILE window of service, route).
  * Returns as agg__update() for HTTP_SERVER. */
 int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now_ns);
+/*
+ * Writer: n HTTP_SERVER updates (n <= AGG_BATCH_MAX), h[i] at now_ns[i]:
+ * exactly agg__http_server() on each, in order, but the memory they touch
+ * (index entries, then series) is fetched for all of them first, so the
+ * cache misses of different exchanges overlap instead of adding up.
+ */
+#define AGG_BATCH_MAX 64
+void agg__http_server_batch(struct agg *a, const struct agg_http *h, const uint64_t *now_ns,
+			    size_t n);
 /* Writer: HTTP_CLIENT. */
 int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now_ns);
 /* Writer: HTTP_ACTIVE of service: gauge += delta. */

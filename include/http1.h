@@ -123,6 +123,9 @@ struct http1_config {
 	uint32_t max_headers;		/* 0 = HTTP1_MAX_HEADERS_DEFAULT */
 	uint32_t tenant_header_len;
 	char tenant_header[HTTP1_HEADER_NAME_MAX + 1];	/* lower case */
+	/* Tests: never parse a whole head in one go, always byte by byte (the
+	 * two must agree on every input; see http1.c). */
+	bool bytewise;
 };
 
 /* Fills *cfg with the defaults (tenant header x-tenant-id). */

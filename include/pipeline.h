@@ -68,6 +68,12 @@ void pipeline__free(struct pipeline *p);
 /* The sink to register with events__add_sink(). */
 struct event_sink pipeline__sink(struct pipeline *p);
 
+/* The event loop, after each drain of the ring: applies what the drain
+ * brought. Server exchanges are counted in batches (their series are
+ * fetched together), so they show in the series store at the latest here;
+ * everything else at once. */
+void pipeline__flush(struct pipeline *p);
+
 /* Periodic upkeep from the event loop: series TTL, tenant decay. */
 void pipeline__tick(struct pipeline *p, uint64_t now_ns);
 

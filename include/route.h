@@ -68,6 +68,11 @@ uint32_t route_patterns__count(const struct route_patterns *rp);
  */
 const char *route_patterns__match(const struct route_patterns *rp, const char *path, size_t len);
 
+/* The number of the pattern route_patterns__match() would return (in file
+ * order, from 0), or -1; and a pattern's text by its number (NULL if none). */
+int route_patterns__find(const struct route_patterns *rp, const char *path, size_t len);
+const char *route_patterns__text(const struct route_patterns *rp, int i);
+
 /* User pattern if one matches (rp may be NULL), else route_normalize().
  * Same contract as route_normalize(). */
 int route_template(const struct route_patterns *rp, const char *path, size_t len, char *out,
@@ -84,6 +89,13 @@ void route_set__free(struct route_set *rs);
  * when the set is full (counted in route_set__folded) or memory ran out.
  */
 const char *route_set__intern(struct route_set *rs, const char *tmpl);
+
+/*
+ * route_set__intern() of the text of user pattern number idx, remembered by
+ * number once interned, so the next request on that pattern costs an array
+ * read. Same result and same fold count as route_set__intern(rs, text).
+ */
+const char *route_set__intern_pattern(struct route_set *rs, int idx, const char *text);
 
 uint32_t route_set__count(const struct route_set *rs);	/* distinct templates kept */
 uint64_t route_set__folded(const struct route_set *rs);	/* lookups folded into other */

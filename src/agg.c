@@ -517,7 +517,7 @@ struct key {
 	char buf[AGG_KEY_MAX];
 };
 
-static void key_build(struct key *k, uint64_t seed)
+static void key_pack(struct key *k)
 {
 	size_t o = 0;
 
@@ -527,7 +527,12 @@ static void key_build(struct key *k, uint64_t seed)
 		k->buf[o++] = '\0';
 	}
 	k->klen = o;
-	k->hash = hash_bytes(k->buf, o, seed);
+}
+
+static void key_build(struct key *k, uint64_t seed)
+{
+	key_pack(k);
+	k->hash = hash_bytes(k->buf, k->klen, seed);
 }
 
 static void key_set_other(struct key *k, uint32_t i)
@@ -764,8 +769,9 @@ static int insert_or_fold(struct agg *a, struct fam *fm, enum agg_family f, stru
 	return AGG_FOLDED;
 }
 
-int agg__update(struct agg *a, enum agg_family f, const char *const label[],
-		const struct agg_update *u, uint64_t now)
+/* agg__update(); hash: the key's hash when the caller has it (0: no). */
+static int update(struct agg *a, enum agg_family f, const char *const label[],
+		  const struct agg_update *u, uint64_t now, uint64_t hash)
 {
 	const struct agg_family_info *in;
 	struct fam *fm;
@@ -806,7 +812,12 @@ int agg__update(struct agg *a, enum agg_family f, const char *const label[],
 		stat_add(&fm->st.dropped[AGG_DROP_LABEL_TOO_LONG], 1);
 		folded = true;
 	}
-	key_build(&k, a->seed);
+	if (hash && !folded) {
+		key_pack(&k);
+		k.hash = hash;
+	} else {
+		key_build(&k, a->seed);
+	}
 	pos = find(fm, k.buf, k.klen, k.hash);
 	if (pos != NONE) {
 		apply(a, fm, fm->idx.tab[pos].id, u, now);
@@ -828,6 +839,12 @@ int agg__update(struct agg *a, enum agg_family f, const char *const label[],
 		return AGG_FOLDED;
 	}
 	return insert_or_fold(a, fm, f, &k, u, now, folded);
+}
+
+int agg__update(struct agg *a, enum agg_family f, const char *const label[],
+		const struct agg_update *u, uint64_t now)
+{
+	return update(a, f, label, u, now, 0);
 }
 
 static uint64_t slot_hash_of(const void *ctx, uint32_t slot)
@@ -898,15 +915,15 @@ static void status_code_str(uint16_t code, char out[8])
 	out[3] = '\0';
 }
 
-int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
+/* hash: the keys' hashes of the series and of its window, when known (0: no). */
+static int http_server(struct agg *a, const struct agg_http *h, uint64_t now,
+		       const uint64_t hash[2])
 {
 	char status[8];
 	const char *l[5], *q[2];
 	struct agg_update u;
 	int ret;
 
-	if (!a || !h)
-		return -EINVAL;
 	status_code_str(h->status, status);
 	l[0] = h->service;
 	l[1] = h->method;
@@ -919,15 +936,143 @@ int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
 	u.obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
 	u.ex_kind = h->ex_kind;
 	u.ex_id = h->ex_id;
-	ret = agg__update(a, AGG_HTTP_SERVER, l, &u, now);
+	ret = update(a, AGG_HTTP_SERVER, l, &u, now, hash[0]);
 	if (ret < 0)
 		return ret;
 	agg_update_init(&u);
 	u.wq_ns = h->duration_ns;
 	q[0] = h->service;
 	q[1] = h->route;
-	agg__update(a, AGG_HTTP_QUANTILE, q, &u, now);
+	update(a, AGG_HTTP_QUANTILE, q, &u, now, hash[1]);
 	return ret;
+}
+
+int agg__http_server(struct agg *a, const struct agg_http *h, uint64_t now)
+{
+	static const uint64_t none[2];
+
+	if (!a || !h)
+		return -EINVAL;
+	return http_server(a, h, now, none);
+}
+
+/* ---- batches: fetch first, then update ---- */
+
+static void prefetch_w(const void *p)
+{
+	__builtin_prefetch(p, 1, 3);
+}
+
+/* The series the index holds for hash h, if any: its slot, or NONE. The
+ * first slot whose tag matches: a hint, the update compares the key. */
+static uint32_t hint_slot(const struct fam *fm, uint64_t h)
+{
+	uint32_t i = (uint32_t)h & fm->idx.mask, tag = (uint32_t)(h >> 32);
+
+	for (int probes = 0; probes < 8; probes++, i = (i + 1) & fm->idx.mask) {
+		if (fm->idx.tab[i].id == NONE)
+			return NONE;
+		if (fm->idx.tab[i].tag == tag)
+			return fm->idx.tab[i].id;
+	}
+	return NONE;
+}
+
+/* The lines an update of hist h (word offset off in v) with v_ns touches. */
+static void prefetch_hist(const struct agg *a, uint64_t *v, uint32_t off, uint64_t v_ns)
+{
+	struct hist *hs = (struct hist *)&v[off];
+
+	prefetch_w(&hs->count);
+	if (v_ns != AGG_NO_VALUE)
+		prefetch_w(&hs->bucket[hist_bucket(&a->bounds, v_ns)]);
+}
+
+/* Header and key of a series, and its first value words. */
+static uint64_t *prefetch_series(const struct fam *fm, uint32_t slot)
+{
+	struct series *s = slot_at(fm, slot);
+
+	prefetch_w(s);
+	prefetch_w((const uint8_t *)s + 64);	/* the rest of a short key */
+	prefetch_w(s->v);
+	return s->v;
+}
+
+/* The two keys of an HTTP_SERVER update (the series, and its quantile
+ * window), hashed as agg__update() hashes them. */
+static void http_server_keys(const struct agg *a, const struct agg_http *h, uint64_t hash[2])
+{
+	char status[8];
+	struct key k;
+
+	status_code_str(h->status, status);
+	k.n = 5;
+	k.val[0] = h->service;
+	k.val[1] = h->method;
+	k.val[2] = h->route;
+	k.val[3] = status;
+	k.val[4] = h->tenant;
+	for (uint32_t i = 0; i < k.n; i++)
+		k.len[i] = strnlen(k.val[i], AGG_LABEL_MAX + 1);
+	hash[0] = 0;
+	hash[1] = 0;
+	/* a label too long is folded by the update: no hint for it */
+	for (uint32_t i = 0; i < k.n; i++)
+		if (k.len[i] > AGG_LABEL_MAX)
+			return;
+	if (k.len[0] + k.len[1] + k.len[2] + k.len[3] + k.len[4] + 5 > AGG_KEY_MAX)
+		return;
+	key_build(&k, a->seed);
+	hash[0] = k.hash;
+	k.n = 2;
+	k.val[1] = h->route;
+	k.len[1] = k.len[2];
+	key_build(&k, a->seed);
+	hash[1] = k.hash;
+}
+
+void agg__http_server_batch(struct agg *a, const struct agg_http *h, const uint64_t *now_ns,
+			    size_t n)
+{
+	const struct fam *fs = &a->fam[AGG_HTTP_SERVER], *fq = &a->fam[AGG_HTTP_QUANTILE];
+	uint64_t hash[AGG_BATCH_MAX][2];
+	uint32_t slot;
+
+	if (n > AGG_BATCH_MAX)
+		n = AGG_BATCH_MAX;
+	/* 1: the index entries */
+	for (size_t i = 0; i < n; i++) {
+		http_server_keys(a, &h[i], hash[i]);
+		if (!hash[i][0])
+			continue;
+		prefetch_w(&fs->idx.tab[(uint32_t)hash[i][0] & fs->idx.mask]);
+		prefetch_w(&fq->idx.tab[(uint32_t)hash[i][1] & fq->idx.mask]);
+	}
+	/* 2: the series, and the words the update will change */
+	for (size_t i = 0; i < n; i++) {
+		if (!hash[i][0])
+			continue;
+		slot = hint_slot(fs, hash[i][0]);
+		if (slot != NONE) {
+			uint64_t *v = prefetch_series(fs, slot);
+
+			prefetch_hist(a, v, fs->lay.off_hist, h[i].duration_ns);
+			prefetch_hist(a, v, fs->lay.off_hist + HIST_WORDS, h[i].ttfb_ns);
+		}
+		slot = hint_slot(fq, hash[i][1]);
+		if (slot != NONE) {
+			struct wquant *wq = (struct wquant *)&prefetch_series(fq, slot)[fq->lay.off_wq];
+			struct wq_slot *ws = &wq->s[(now_ns[i] / a->slot_ns + 1) % WINDOW_RING];
+
+			prefetch_w(ws);
+			if (h[i].duration_ns != AGG_NO_VALUE)
+				prefetch_w(&ws->n[wquant_bucket(h[i].duration_ns)]);
+		}
+	}
+	/* 3: the updates, as one by one (with the hashes of 1) */
+	for (size_t i = 0; i < n; i++)
+		http_server(a, &h[i], now_ns[i], hash[i]);
 }
 
 int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now)

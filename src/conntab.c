@@ -29,6 +29,7 @@ struct conn {
 	struct conntab *t;
 	void *sess;		/* struct httpconn * or struct redisconn *, by info.proto */
 	uint32_t tries;		/* chunks seen while the protocol is unknown */
+	uint32_t live_idx;	/* position in conntab.live */
 };
 
 struct conntab {
@@ -36,6 +37,9 @@ struct conntab {
 	struct conn **slot;
 	size_t cap;		/* power of two */
 	size_t count;
+	/* the entries again, packed, so that a walk over them (every second)
+	 * costs the connections there are, not the table's capacity */
+	struct conn **live;
 	struct conntab_stats st;
 };
 
@@ -70,7 +74,10 @@ struct conntab *conntab__new(const struct conntab_config *cfg)
 	while (t->cap < 2 * (size_t)t->cfg.max_conns)
 		t->cap *= 2;
 	t->slot = calloc(t->cap, sizeof(*t->slot));
-	if (!t->slot) {
+	t->live = calloc(t->cfg.max_conns, sizeof(*t->live));
+	if (!t->slot || !t->live) {
+		free(t->slot);
+		free(t->live);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -109,6 +116,8 @@ static void remove_at(struct conntab *t, size_t i)
 	size_t j = i;
 
 	end_session(c);
+	t->live[c->live_idx] = t->live[t->count - 1];
+	t->live[c->live_idx]->live_idx = c->live_idx;
 	free(c);
 	t->slot[i] = NULL;
 	t->count--;
@@ -140,6 +149,7 @@ void conntab__free(struct conntab *t)
 		}
 	}
 	free(t->slot);
+	free(t->live);
 	free(t);
 }
 
@@ -164,6 +174,8 @@ static struct conn *get(struct conntab *t, uint64_t conn_id, uint32_t tgid, bool
 	c->t = t;
 	c->info.conn_id = conn_id;
 	c->info.tgid = tgid;
+	c->live_idx = (uint32_t)t->count;
+	t->live[t->count] = c;
 	t->slot[i] = c;
 	t->count++;
 	t->st.opened++;
@@ -305,10 +317,10 @@ void conntab__close(struct conntab *t, uint64_t conn_id)
 
 void conntab__forget_tgid(struct conntab *t, uint32_t tgid)
 {
-	/* Removing shifts later entries back into i: look at i again then. */
-	for (size_t i = 0; i < t->cap;) {
-		if (t->slot[i] && t->slot[i]->info.tgid == tgid)
-			remove_at(t, i);
+	/* Removing moves the last live entry into i: look at i again then. */
+	for (size_t i = 0; i < t->count;) {
+		if (t->live[i]->info.tgid == tgid)
+			remove_at(t, find(t, t->live[i]->info.conn_id));
 		else
 			i++;
 	}
@@ -319,10 +331,10 @@ void conntab__visit_http(const struct conntab *t,
 				    uint32_t pending),
 			 void *ctx)
 {
-	for (size_t i = 0; i < t->cap; i++) {
-		const struct conn *c = t->slot[i];
+	for (size_t i = 0; i < t->count; i++) {
+		const struct conn *c = t->live[i];
 
-		if (c && c->sess && c->info.proto == CONN_PROTO_HTTP)
+		if (c->sess && c->info.proto == CONN_PROTO_HTTP)
 			fn(ctx, &c->info, httpconn__role(c->sess), httpconn__pending(c->sess));
 	}
 }

@@ -11,6 +11,11 @@
  *   GET /users/42?x=1 HTTP/1.1\r\n  x-tenant-id: acme\r\n  Cookie: ...\r\n  \r\n
  *   ^S_METHOD ^S_TARGET  ^S_REQ_VERSION  ^S_HDR_NAME ^S_HDR_VALUE  ^S_HDR_SKIP  ^S_HDR_START
  *
+ * The usual head, whole in one syscall with CRLF line ends, takes a shortcut
+ * (fast_head): line by line, with the same rules. It declines anything else,
+ * and the byte walk then parses the message from its first byte, so the two
+ * agree on every input (tests/unit/test_http1.c compares them).
+ *
  * Tricky: unseen bytes (step_unseen). They are skipped exactly inside a body
  * or chunk data; anywhere else the framing is lost: an open message goes to
  * S_UNKNOWN (it ends at the next resync point, a forced end or close), no
@@ -83,9 +88,10 @@ enum {
 #define C_KEEP_ALIVE	0x2
 #define C_UPGRADE	0x4
 
+/* What every message touches comes first (a connection's parser is usually
+ * cold in the cache when its next syscall arrives): the state, the limits,
+ * the head's numbers; the token and value buffers of the byte walk last. */
 struct http1 {
-	struct http1_config cfg;
-	struct http1_head head;
 	uint64_t remain;	/* body or chunk-data bytes left; chunk size being read */
 	uint64_t msg_bytes;	/* bytes of the current message so far */
 	uint64_t cur_ts_exit;	/* exit time of the input being fed */
@@ -111,6 +117,8 @@ struct http1 {
 	bool te_seen;
 	bool te_chunked;	/* last Transfer-Encoding token so far is chunked */
 	bool upgrade_hdr;	/* an Upgrade header with a value */
+	struct http1_config cfg;
+	struct http1_head head;
 	char tok[TOK_MAX];
 	char val[VAL_MAX];
 };
@@ -456,18 +464,24 @@ static void begin_message(struct http1 *p, const struct http1_input *in)
 	h->flags = 0;
 	h->head_len = 0;
 	h->status = 0;
-	h->tenant_len = 0;
 	h->method = 0;
 	h->version = 0;
+	/* a string whose length is 0 is already "": leave its line alone */
+	if (h->path_len)
+		h->path[0] = 0;
+	if (h->tenant_len)
+		h->tenant[0] = 0;
+	if (h->request_id_len)
+		h->request_id[0] = 0;
+	if (h->traceparent_len)
+		h->traceparent[0] = 0;
+	if (h->host_len)
+		h->host[0] = 0;
 	h->path_len = 0;
+	h->tenant_len = 0;
 	h->request_id_len = 0;
 	h->traceparent_len = 0;
 	h->host_len = 0;
-	h->path[0] = 0;
-	h->tenant[0] = 0;
-	h->request_id[0] = 0;
-	h->traceparent[0] = 0;
-	h->host[0] = 0;
 	h->ts_head_enter = 0;
 	h->ts_head_exit = 0;
 	p->head.kind = p->kind;
@@ -576,22 +590,41 @@ static void copy_field(char *dst, size_t cap, const char *src, size_t n, uint8_t
 	*len_out = (uint8_t)n;
 }
 
-/* The current header line of a known header ended: act on its value. */
-static enum http1_err apply_header(struct http1 *p)
+/*
+ * A known header's line ended: act on its value, of which v[0..kept) was
+ * kept (at most VAL_MAX bytes) out of val_total, the last val_trail of
+ * them OWS. The byte walk passes p->val, the whole-head parser the bytes in
+ * place.
+ */
+static enum http1_err apply_value(struct http1 *p, const char *v, uint32_t kept,
+				  uint32_t val_total, uint32_t val_trail)
 {
 	struct http1_head *h = &p->head;
-	const char *v = p->val;
-	uint32_t n = p->val_len, total;
+	uint32_t n = kept, total;
 	uint64_t cl = 0;
+	bool bad = false;
 
 	while (n > 0 && is_ows(v[n - 1]))
 		n--;
-	/* no controls but HTAB in a value we keep (RFC 9110 5.5; llhttp agrees) */
-	for (uint32_t i = 0; i < n; i++)
-		if (((uint8_t)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
-			return HTTP1_ERR_HEADER;
+	/* no controls but HTAB in a value we keep (RFC 9110 5.5; llhttp agrees);
+	 * 8 bytes at a time while none is below 0x20 or 0x7f, then byte by byte */
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, v + i, 8);
+		if (((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull) ||
+		    (((w ^ 0x7f7f7f7f7f7f7f7full) - 0x0101010101010101ull) &
+		     ~(w ^ 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull))
+			break;	/* a control, or a tab */
+	}
+	for (; i < n; i++)
+		bad |= ((uint8_t)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f;
+	if (bad)
+		return HTTP1_ERR_HEADER;
 	/* a value longer than val[] keeps its full length for the tenant check */
-	total = p->val_total > p->val_len ? p->val_total - p->val_trail : n;
+	total = val_total > kept ? val_total - val_trail : n;
 
 	switch (p->hdr) {
 	case H_CONTENT_LENGTH:
@@ -659,6 +692,12 @@ static enum http1_err apply_header(struct http1 *p)
 		break;
 	}
 	return HTTP1_ERR_NONE;
+}
+
+/* The byte walk's value, in p->val. */
+static enum http1_err apply_header(struct http1 *p)
+{
+	return apply_value(p, p->val, p->val_len, p->val_total, p->val_trail);
 }
 
 /* absolute-form "http://host:port/p" keeps "/p"; authority-form stays. */
@@ -806,6 +845,118 @@ static uint64_t skip_line(struct http1 *p, const uint8_t *d, uint64_t n)
 	return k;
 }
 
+/*
+ * A whole head at d[i..end), parsed at once: the request or status line,
+ * then each header line found with memchr, known headers through
+ * apply_header() as in the byte walk. Only plainly valid heads whose lines
+ * end in CRLF (a header line may end in a bare LF, as the walk allows) and
+ * that fit the limits; anything else is declined (returns 0) with nothing
+ * decided, and the caller starts the message again byte by byte, which
+ * reports the error or waits for more bytes. Returns the head's end offset.
+ * Called right after begin_message(); fills p->head.
+ */
+static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_t end)
+{
+	struct http1_head *h = &p->head;
+	const uint64_t lim = end - i < p->cfg.max_head ? end : i + p->cfg.max_head;
+	const uint8_t *nl;
+	uint64_t k, n, t;
+
+	if (p->kind == HTTP1_REQUEST) {
+		for (k = i; k < lim && tchar[d[k]] && k - i < METHOD_MAX; k++)
+			;
+		if (k == i || k >= lim || d[k] != ' ')
+			return 0;
+		h->method = (uint8_t)method_lookup((const char *)d + i, k - i);
+		i = ++k;
+		for (; k < lim && is_target_char(d[k]) && d[k] != '?' && d[k] != '#'; k++)
+			;
+		n = k - i;
+		if (n > HTTP1_PATH_MAX) {
+			n = HTTP1_PATH_MAX;
+			h->flags |= HTTP1_F_PATH_TRUNCATED;
+		}
+		memcpy(h->path, d + i, n);
+		h->path[n] = 0;
+		h->path_len = (uint8_t)n;
+		for (; k < lim && is_target_char(d[k]); k++)	/* query, fragment */
+			;
+		if (k == i || k >= lim || d[k] != ' ')
+			return 0;
+		finish_path(h);
+		k++;
+		if (lim - k < 10 || memcmp(d + k, "HTTP/1.", 7) != 0 ||
+		    (d[k + 7] != '0' && d[k + 7] != '1') || d[k + 8] != '\r' || d[k + 9] != '\n')
+			return 0;
+		h->version = (uint8_t)(d[k + 7] - '0');
+		i = k + 10;
+	} else {
+		uint16_t status = 0;
+
+		if (lim - i < 13 || memcmp(d + i, "HTTP/1.", 7) != 0 ||
+		    (d[i + 7] != '0' && d[i + 7] != '1') || d[i + 8] != ' ')
+			return 0;
+		for (k = i + 9; k < i + 12; k++) {
+			if (d[k] < '0' || d[k] > '9')
+				return 0;
+			status = (uint16_t)(status * 10 + (d[k] - '0'));
+		}
+		if (status < 100)
+			return 0;
+		if (d[k] == ' ') {	/* the reason phrase: any bytes */
+			nl = memchr(d + k, '\n', lim - k);
+			if (!nl)
+				return 0;
+			k = (uint64_t)(nl - d) + 1;
+		} else if (d[k] == '\r' && k + 1 < lim && d[k + 1] == '\n') {
+			k += 2;
+		} else {
+			return 0;
+		}
+		h->version = (uint8_t)(d[i + 7] - '0');
+		h->status = status;
+		i = k;
+	}
+	for (;;) {
+		if (i >= lim)
+			return 0;
+		if (d[i] == '\r')
+			return i + 1 < lim && d[i + 1] == '\n' ? i + 2 : 0;
+		if (!tchar[d[i]] || ++p->nheaders > p->cfg.max_headers)
+			return 0;
+		/* the name: tchar bytes up to the colon */
+		nl = memchr(d + i, ':', lim - i);
+		if (!nl)
+			return 0;
+		k = (uint64_t)(nl - d);
+		{
+			uint8_t all = 1;
+
+			for (uint64_t j = i + 1; j < k; j++)
+				all &= tchar[d[j]];
+			if (!all)
+				return 0;
+		}
+		p->hdr = (uint8_t)header_lookup(p, d + i, k - i);
+		k++;
+		if (p->hdr != H_UNKNOWN)
+			while (k < lim && (d[k] == ' ' || d[k] == '\t'))
+				k++;
+		nl = memchr(d + k, '\n', lim - k);
+		if (!nl)
+			return 0;
+		i = (uint64_t)(nl - d) + 1;
+		if (p->hdr == H_UNKNOWN)	/* never copied, never looked at */
+			continue;
+		n = (uint64_t)(nl - (d + k));
+		for (t = 0; t < n && is_ows((char)d[k + n - 1 - t]); t++)
+			;
+		if (apply_value(p, (const char *)d + k, (uint32_t)(n < VAL_MAX ? n : VAL_MAX),
+				(uint32_t)n, (uint32_t)t) != HTTP1_ERR_NONE)
+			return 0;
+	}
+}
+
 /* Walks captured bytes in->data[in->pos..cap_len) to the next event. */
 static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct http1_event *ev)
 {
@@ -859,6 +1010,17 @@ static enum http1_ev step_seen(struct http1 *p, struct http1_input *in, struct h
 			if (c == '\r' || c == '\n') {
 				i++;
 				break;
+			}
+			if (!p->cfg.bytewise) {
+				bool lossy = p->lossy;
+
+				begin_message(p, in);
+				k = fast_head(p, d, i, end);
+				if (k) {
+					head_take(p, k - i);
+					return head_done(p, in, k, ev);
+				}
+				p->lossy = lossy;	/* declined: from the start, byte by byte */
 			}
 			begin_message(p, in);
 			break;

@@ -16,6 +16,7 @@
  *    head arrives (the client only sends it once the response is complete).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,15 +28,31 @@ enum {
 	RESP_IGNORE,	/* the open response is interim, unpaired or already emitted */
 };
 
+/*
+ * A request waiting for its response. Its head is kept packed: the numbers
+ * as they are, then the bytes each string uses, back to back (a few dozen
+ * bytes rather than the whole struct http1_head, so a push touches a line
+ * or two of a queue that is usually cold in the cache), and unpacked on the
+ * stack when its exchange is emitted.
+ */
+#define HEAD_NUMS offsetof(struct http1_head, path)	/* every number comes first */
+#define HEAD_STRS (HTTP1_PATH_MAX + HTTP1_TENANT_MAX + HTTP1_REQUEST_ID_MAX + \
+		   HTTP1_TRACEPARENT_MAX + HTTP1_HOST_MAX)
+
 struct pending {
-	struct http1_head head;
 	uint64_t bytes;		/* request bytes seen: head, then head + body at its end */
 	uint64_t seq;
+	uint64_t ts_head_enter;	/* the head's, for pairing */
+	uint8_t method;
+	uint8_t len[5];		/* bytes of path, tenant (kept), request id, traceparent, host */
+	uint8_t nums[HEAD_NUMS];
+	char str[HEAD_STRS];
 };
 
+/* What every syscall touches first (the session is usually cold in the
+ * cache when its connection's next syscall arrives), the config after it,
+ * the counters of a session without shared ones last. */
 struct httpconn {
-	struct httpconn_config cfg;
-	struct httpconn_stats own;
 	struct httpconn_stats *st;
 	struct http1 *p[2];	/* by direction: [SBA_DIR_IN - 1], [SBA_DIR_OUT - 1] */
 	struct pending *q;	/* ring of pending requests */
@@ -50,6 +67,8 @@ struct httpconn {
 	bool resp_streaming;	/* the open paired response is text/event-stream */
 	bool upgraded;
 	bool closed;
+	struct httpconn_config cfg;
+	struct httpconn_stats own;
 };
 
 void httpconn_config_init(struct httpconn_config *cfg)
@@ -145,6 +164,36 @@ const struct httpconn_stats *httpconn__stats(const struct httpconn *c)
 
 /* ---- pending FIFO ---- */
 
+static void pack_head(struct pending *e, const struct http1_head *h)
+{
+	const char *src[5] = { h->path, h->tenant, h->request_id, h->traceparent, h->host };
+	uint8_t n[5] = { h->path_len, (uint8_t)strnlen(h->tenant, HTTP1_TENANT_MAX),
+			 h->request_id_len, h->traceparent_len, h->host_len };
+	size_t o = 0;
+
+	memcpy(e->nums, h, HEAD_NUMS);
+	for (int i = 0; i < 5; i++) {
+		memcpy(e->str + o, src[i], n[i]);
+		e->len[i] = n[i];
+		o += n[i];
+	}
+	e->ts_head_enter = h->ts_head_enter;
+	e->method = h->method;
+}
+
+static void unpack_head(const struct pending *e, struct http1_head *h)
+{
+	char *dst[5] = { h->path, h->tenant, h->request_id, h->traceparent, h->host };
+	size_t o = 0;
+
+	memcpy(h, e->nums, HEAD_NUMS);
+	for (int i = 0; i < 5; i++) {
+		memcpy(dst[i], e->str + o, e->len[i]);
+		dst[i][e->len[i]] = 0;
+		o += e->len[i];
+	}
+}
+
 static struct pending *q_front(struct httpconn *c)
 {
 	return c->q_len ? &c->q[c->q_head] : NULL;
@@ -209,7 +258,7 @@ static void q_push(struct httpconn *c, const struct http1_head *h)
 		return;
 	}
 	e = &c->q[(c->q_head + c->q_len) % c->q_cap];
-	e->head = *h;
+	pack_head(e, h);
 	e->bytes = h->head_len;
 	e->seq = ++c->next_seq;
 	c->q_len++;
@@ -222,19 +271,21 @@ static void emit(struct httpconn *c, const struct pending *rq, const struct http
 		 uint64_t end, uint64_t resp_bytes, uint32_t flags)
 {
 	struct httpconn_exchange x;
+	struct http1_head req;
 	uint64_t start, first;
 
+	unpack_head(rq, &req);
 	memset(&x, 0, sizeof(x));
 	if (c->role == SBA_ROLE_SERVER) {
-		start = rq->head.ts_first_exit;
+		start = req.ts_first_exit;
 		first = resp->ts_first_enter;
 	} else {
-		start = rq->head.ts_first_enter;
+		start = req.ts_first_enter;
 		first = resp->ts_first_exit;
 	}
-	if ((rq->head.flags | resp->flags) & HTTP1_F_TRUNCATED)
+	if ((req.flags | resp->flags) & HTTP1_F_TRUNCATED)
 		flags |= HTTPCONN_X_TRUNCATED;
-	x.req = &rq->head;
+	x.req = &req;
 	x.resp = resp;
 	x.role = c->role;
 	x.start_ns = start;
@@ -245,8 +296,8 @@ static void emit(struct httpconn *c, const struct pending *rq, const struct http
 		x.ttfb_ns = x.duration_ns;
 	/* a request still being read (early response) counts what moved so far */
 	x.req_bytes = rq->seq == c->open_req_seq ? http1__msg_bytes(req_parser(c)) : rq->bytes;
-	if (x.req_bytes < rq->head.head_len)
-		x.req_bytes = rq->head.head_len;
+	if (x.req_bytes < req.head_len)
+		x.req_bytes = req.head_len;
 	x.resp_bytes = resp_bytes;
 	x.flags = flags;
 	c->st->exchanges++;
@@ -275,7 +326,7 @@ static uint32_t end_flags(uint32_t f)
  * before the request's head was complete. */
 static bool is_causal(const struct pending *rq, const struct http1_head *resp)
 {
-	return resp->ts_first_exit >= rq->head.ts_head_enter;
+	return resp->ts_first_exit >= rq->ts_head_enter;
 }
 
 static void upgrade(struct httpconn *c, const struct http1_head *h, bool paired)
@@ -314,7 +365,7 @@ static void response_head(struct httpconn *c, const struct http1_head *h)
 	rq = q_front(c);
 	paired = rq && is_causal(rq, h);
 	if (h->status == 101 ||
-	    (paired && rq->head.method == HTTP1_METHOD_CONNECT && h->status < 300)) {
+	    (paired && rq->method == HTTP1_METHOD_CONNECT && h->status < 300)) {
 		if (!paired)
 			c->st->unpaired_responses++;
 		upgrade(c, h, paired);
@@ -325,7 +376,7 @@ static void response_head(struct httpconn *c, const struct http1_head *h)
 		c->resp_mode = RESP_IGNORE;
 		return;
 	}
-	if (rq->head.method == HTTP1_METHOD_HEAD)
+	if (rq->method == HTTP1_METHOD_HEAD)
 		http1__set_no_body(resp_parser(c));
 	/* A stream (SSE) is one exchange like any other: it ends with its
 	 * framing (or at close), so its duration is the whole stream. */

@@ -162,6 +162,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		err = 0;
+		pipeline__flush(pipe);
 		forget_exited(&l, &ev, &cfg);
 		now = selfmetrics_now_ns();
 		selfmetrics_publish(&shared, &ev, now);
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
 	}
 	/* Whatever is still in the ring was seen: deliver it before leaving. */
 	ring_buffer__consume(l.rb);
+	pipeline__flush(pipe);
 	forget_exited(&l, &ev, &cfg);
 	if (cfg.trace || cfg.stats)
 		print_stats(&l, &ev);

@@ -22,6 +22,7 @@
 #include "pipeline.h"
 #include "procstat.h"
 #include "route.h"
+#include "service.h"
 #include "slowlog.h"
 #include "tenant.h"
 
@@ -50,8 +51,21 @@ struct proc {
 				 * once it may have renamed itself (process.title) */
 };
 
+/* Server exchanges wait here until the end of the drain (pipeline__flush),
+ * so that their series are fetched from memory together (agg.h). Strings
+ * that might not outlive the drain are copied; routes are interned. */
+struct http_batch {
+	uint32_t n;
+	struct agg_http h[AGG_BATCH_MAX];
+	uint64_t now[AGG_BATCH_MAX];
+	char service[AGG_BATCH_MAX][SERVICE_NAME_MAX];
+	char tenant[AGG_BATCH_MAX][TENANT_MAX_LEN + 1];
+	char ex_id[AGG_BATCH_MAX][AGG_EXEMPLAR_ID_MAX + 1];
+};
+
 struct pipeline {
 	struct pipeline_config cfg;
+	struct http_batch batch;
 	struct conntab *ct;
 	struct agg *agg;
 	struct route_patterns *patterns;
@@ -157,6 +171,43 @@ static void proc_forget(struct pipeline *p, uint32_t tgid)
 	}
 }
 
+/* ---- the batch of server exchanges ---- */
+
+void pipeline__flush(struct pipeline *p)
+{
+	if (!p->batch.n)
+		return;
+	agg__http_server_batch(p->agg, p->batch.h, p->batch.now, p->batch.n);
+	p->batch.n = 0;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static void batch_server(struct pipeline *p, const struct agg_http *h, uint64_t now)
+{
+	struct http_batch *b = &p->batch;
+	uint32_t i = b->n;
+
+	b->h[i] = *h;
+	b->now[i] = now;
+	/* labels longer than these are not labels the caps would keep either:
+	 * the service name, tenant and exemplar id are bounded where they come from */
+	copy_str(b->service[i], sizeof(b->service[i]), h->service);
+	copy_str(b->tenant[i], sizeof(b->tenant[i]), h->tenant);
+	copy_str(b->ex_id[i], sizeof(b->ex_id[i]), h->ex_id);
+	b->h[i].service = b->service[i];
+	b->h[i].tenant = b->tenant[i];
+	b->h[i].ex_id = b->ex_id[i];
+	if (++b->n == AGG_BATCH_MAX)
+		pipeline__flush(p);
+}
+
 /* ---- what the sessions hand over ---- */
 
 /* Peer of an outbound call, host:port. The host comes from the request's
@@ -230,13 +281,21 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 	char route[ROUTE_LEN], peer[HTTP1_HOST_MAX + 8], ex_id[AGG_EXEMPLAR_ID_MAX + 1];
 	const char *tenant;
 	struct agg_http h;
+	int pat;
 
 	if (!x->req || !x->resp)
 		return; /* nothing to label: counted by the session's stats */
 	pr = proc_of(p, ci->tgid, &tmp, true);
-	if (route_template(p->patterns, x->req->path, x->req->path_len, route, sizeof(route)) < 0)
-		snprintf(route, sizeof(route), "%s", ROUTE_OTHER);
-	h.route = pr->sr->routes ? route_set__intern(pr->sr->routes, route) : ROUTE_OTHER;
+	pat = route_patterns__find(p->patterns, x->req->path, x->req->path_len);
+	if (pat >= 0) {	/* a user pattern: its interned text, by its number */
+		h.route = pr->sr->routes ? route_set__intern_pattern(pr->sr->routes, pat,
+							route_patterns__text(p->patterns, pat))
+					 : ROUTE_OTHER;
+	} else {
+		if (route_normalize(x->req->path, x->req->path_len, route, sizeof(route)) < 0)
+			snprintf(route, sizeof(route), "%s", ROUTE_OTHER);
+		h.route = pr->sr->routes ? route_set__intern(pr->sr->routes, route) : ROUTE_OTHER;
+	}
 	if (!strcmp(h.route, ROUTE_OTHER))
 		p->routes_folded++;
 	tenant = tenant_topk__label(p->tenants, x->req->tenant, x->req->tenant_len,
@@ -253,6 +312,7 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 	if (x->role == SBA_ROLE_CLIENT) {
 		peer_label(ci, x->req, peer, sizeof(peer));
 		h.peer = peer;
+		pipeline__flush(p);	/* every update in the order it came */
 		agg__http_client(p->agg, &h, x->end_ns);
 	} else {
 		struct slowlog_req sr = { .service = h.service, .method = h.method, .route = h.route,
@@ -262,7 +322,7 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 
 		if (pr->sr != &p->overflow)
 			pr->sr->serves_http = true;
-		agg__http_server(p->agg, &h, x->end_ns);
+		batch_server(p, &h, x->end_ns);
 		slowlog__add(p->slow, &sr);
 	}
 	if (p->cfg.tap.http) {
@@ -312,6 +372,7 @@ static void on_redis(void *ctx, const struct conn_info *ci, const struct redisco
 	dur = r->ts_end_ns > r->ts_start_ns && !(r->flags & REDISCONN_R_NO_REPLY)
 		      ? r->ts_end_ns - r->ts_start_ns
 		      : AGG_NO_VALUE;
+	pipeline__flush(p);
 	agg__redis(p->agg, pr->id.name, r->cmd, r->status, dur, r->flags & REDISCONN_R_BLOCKING,
 		   r->ts_end_ns);
 }
@@ -371,6 +432,7 @@ static void on_bullmq(void *ctx, const struct bullmq_event *bev)
 	case BULLMQ_OP_STALLED: w.counter = AGG_W_STALLED; break;
 	default: break; /* counts, removed: gauges only */
 	}
+	pipeline__flush(p);
 	agg__worker(p->agg, &w, bev->ts_ns);
 	if (p->cfg.tap.job && w.counter >= 0)
 		p->cfg.tap.job(p->cfg.tap.ctx, bev, w.fail);
@@ -509,6 +571,7 @@ static void sample_active(struct pipeline *p, uint64_t now_ns)
 
 void pipeline__tick(struct pipeline *p, uint64_t now_ns)
 {
+	pipeline__flush(p);
 	sample_processes(p);
 	sample_active(p, now_ns);
 	slowlog__flush(p->slow);

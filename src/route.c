@@ -10,6 +10,14 @@
  *
  * Tricky: a heuristic can never know every id (a slug like `my-first-post` is
  * kept), which is why route_set caps the distinct templates per service.
+ *
+ * User patterns are matched through an index, not one by one: a bitset of
+ * patterns per (depth, literal segment), one per depth of the patterns that
+ * take any segment there (a parameter, or a `*` at or before it), and one per
+ * path length of the patterns that can match a path that long. A path is
+ * split once; each of its segments costs one hash lookup and an AND over
+ * the bitsets, and the first pattern in file order is the lowest set bit.
+ * So the cost follows the path's segments, not the number of patterns.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -206,10 +214,34 @@ struct pattern {
 	struct pseg seg[ROUTE_MAX_SEGMENTS];
 };
 
+/* Path lengths told apart: 0..ROUTE_MAX_SEGMENTS, and "more than that". */
+#define LEN_CLASSES (ROUTE_MAX_SEGMENTS + 2)
+/* Fixed bitsets at the start of the pool: by path length, then "any segment"
+ * by depth; the literal segments' sets follow. */
+#define SET_LEN(n)	(n)
+#define SET_ANY(d)	(LEN_CLASSES + (d))
+#define FIXED_SETS	(LEN_CLASSES + ROUTE_MAX_SEGMENTS)
+
+/* One (depth, literal) of the index: its text is pattern `pat`'s segment. */
+struct lit {
+	uint32_t hash;		/* 0: empty slot */
+	uint32_t set;		/* bitset number in the pool */
+	uint32_t pat;
+	uint16_t seg;
+	uint16_t len;
+};
+
 struct route_patterns {
 	struct pattern *v;
 	uint32_t n;
 	uint32_t cap;
+	/* the index */
+	uint32_t words;		/* uint64_t per bitset: room for words * 64 patterns */
+	uint32_t nsets, sets_cap;
+	uint64_t *pool;		/* nsets bitsets of `words` words */
+	struct lit *lit;	/* open addressing, linear probing */
+	uint32_t lit_mask;	/* slots - 1 */
+	uint32_t nlit;
 };
 
 struct route_patterns *route_patterns__new(void)
@@ -222,6 +254,8 @@ void route_patterns__free(struct route_patterns *rp)
 	if (!rp)
 		return;
 	free(rp->v);
+	free(rp->pool);
+	free(rp->lit);
 	free(rp);
 }
 
@@ -279,6 +313,167 @@ static int parse_pattern(const char *s, struct pattern *pt)
 	return 0;
 }
 
+/* ---- the pattern index ---- */
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* FNV-1a of the lower-cased segment, mixed with its depth; never 0. */
+static uint32_t seg_hash(const char *s, size_t n, uint32_t depth)
+{
+	uint32_t h = 2166136261u ^ (depth * 0x9e3779b9u);
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)lower(s[i])) * 16777619u;
+	h ^= h >> 15;
+	return h ? h : 1;
+}
+
+static bool seg_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
+static uint64_t *set_of(const struct route_patterns *rp, uint32_t set)
+{
+	return rp->pool + (size_t)set * rp->words;
+}
+
+static void set_bit(struct route_patterns *rp, uint32_t set, uint32_t bit)
+{
+	set_of(rp, set)[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* Room for one more pattern bit in every set, and for `more` new sets. */
+static int index_reserve(struct route_patterns *rp, uint32_t more)
+{
+	uint32_t words = rp->words ? rp->words : 1, cap = rp->sets_cap;
+	uint32_t nsets = rp->nsets ? rp->nsets : FIXED_SETS;
+
+	while (rp->n >= words * 64)
+		words *= 2;
+	if (!cap)
+		cap = FIXED_SETS + 16;
+	while (nsets + more > cap)
+		cap *= 2;
+	if (words != rp->words || cap != rp->sets_cap) {
+		uint64_t *pool = calloc((size_t)cap * words, sizeof(*pool));
+
+		if (!pool)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < rp->nsets; i++)
+			memcpy(pool + (size_t)i * words, set_of(rp, i), rp->words * sizeof(*pool));
+		free(rp->pool);
+		rp->pool = pool;
+		rp->words = words;
+		rp->sets_cap = cap;
+	}
+	rp->nsets = nsets;
+	return 0;
+}
+
+/* The literal (depth, s[0..n)), or NULL. */
+static const struct lit *lit_find(const struct route_patterns *rp, const char *s, size_t n,
+				  uint32_t depth, uint32_t h)
+{
+	if (!rp->lit)
+		return NULL;
+	for (uint32_t i = h & rp->lit_mask;; i = (i + 1) & rp->lit_mask) {
+		const struct lit *l = &rp->lit[i];
+
+		if (!l->hash)
+			return NULL;
+		/* a pattern's segment number is the depth it matches at */
+		if (l->hash == h && l->len == n && l->seg == depth &&
+		    seg_eq(rp->v[l->pat].text + rp->v[l->pat].seg[l->seg].off, s, n))
+			return l;
+	}
+}
+
+static void lit_put(struct lit *tab, uint32_t mask, const struct lit *l)
+{
+	uint32_t i = l->hash & mask;
+
+	while (tab[i].hash)
+		i = (i + 1) & mask;
+	tab[i] = *l;
+}
+
+/* The set of the literal segment `seg` of pattern `pat`, added if new. */
+static int lit_set(struct route_patterns *rp, uint32_t pat, uint32_t seg, uint32_t *set)
+{
+	const struct pattern *pt = &rp->v[pat];
+	const char *s = pt->text + pt->seg[seg].off;
+	uint32_t h = seg_hash(s, pt->seg[seg].len, seg);
+	const struct lit *f = lit_find(rp, s, pt->seg[seg].len, seg, h);
+	struct lit l;
+	int err;
+
+	if (f) {
+		*set = f->set;
+		return 0;
+	}
+	if ((rp->nlit + 1) * 2 > rp->lit_mask + 1 || !rp->lit) {	/* at most half full */
+		uint32_t slots = rp->lit ? (rp->lit_mask + 1) * 2 : 64;
+		struct lit *tab = calloc(slots, sizeof(*tab));
+
+		if (!tab)
+			return -ENOMEM;
+		for (uint32_t i = 0; rp->lit && i <= rp->lit_mask; i++)
+			if (rp->lit[i].hash)
+				lit_put(tab, slots - 1, &rp->lit[i]);
+		free(rp->lit);
+		rp->lit = tab;
+		rp->lit_mask = slots - 1;
+	}
+	err = index_reserve(rp, 1);
+	if (err)
+		return err;
+	l = (struct lit){ .hash = h, .set = rp->nsets++, .pat = pat, .seg = (uint16_t)seg,
+			  .len = pt->seg[seg].len };
+	lit_put(rp->lit, rp->lit_mask, &l);
+	rp->nlit++;
+	*set = l.set;
+	return 0;
+}
+
+/* Adds pattern number `pat` (the last one) to the index. */
+static int index_add(struct route_patterns *rp, uint32_t pat)
+{
+	const struct pattern *pt = &rp->v[pat];
+	bool star = pt->nseg && pt->seg[pt->nseg - 1].kind == SEG_STAR;
+	uint32_t fixed = star ? pt->nseg - 1 : pt->nseg;	/* segments before a `*` */
+	uint32_t set;
+	int err = index_reserve(rp, 0);
+
+	if (err)
+		return err;
+	/* which path lengths it can match: exactly its own, or from `fixed` on */
+	for (uint32_t n = 0; n < LEN_CLASSES; n++)
+		if (star ? n >= fixed : n == pt->nseg)
+			set_bit(rp, SET_LEN(n), pat);
+	for (uint32_t d = 0; d < ROUTE_MAX_SEGMENTS; d++) {
+		if (d >= fixed) {
+			/* past its end: only a `*` takes these; a shorter
+			 * pattern is ruled out by the length anyway */
+			set_bit(rp, SET_ANY(d), pat);
+		} else if (pt->seg[d].kind == SEG_PARAM) {
+			set_bit(rp, SET_ANY(d), pat);
+		} else {
+			err = lit_set(rp, pat, d, &set);
+			if (err)
+				return err;
+			set_bit(rp, set, pat);
+		}
+	}
+	return 0;
+}
+
 int route_patterns__add(struct route_patterns *rp, const char *pattern)
 {
 	struct pattern pt;
@@ -300,7 +495,15 @@ int route_patterns__add(struct route_patterns *rp, const char *pattern)
 		rp->v = v;
 		rp->cap = cap;
 	}
-	rp->v[rp->n++] = pt;
+	rp->v[rp->n] = pt;
+	err = index_add(rp, rp->n);
+	if (err) {
+		/* out of memory half way: its bit goes, for the next pattern */
+		for (uint32_t i = 0; rp->pool && rp->n < rp->words * 64 && i < rp->nsets; i++)
+			set_of(rp, i)[rp->n / 64] &= ~(1ull << (rp->n % 64));
+		return err;
+	}
+	rp->n++;
 	return 0;
 }
 
@@ -373,38 +576,49 @@ static size_t split_path(const char *p, size_t len, struct pathseg *sg, size_t m
 	return n;
 }
 
-static bool pattern_matches(const struct pattern *pt, const char *p, const struct pathseg *sg,
-			    size_t nps)
+const char *route_patterns__text(const struct route_patterns *rp, int i)
 {
-	for (uint32_t k = 0; k < pt->nseg; k++) {
-		const struct pseg *ps = &pt->seg[k];
-
-		if (ps->kind == SEG_STAR)
-			return true;
-		if (k >= nps || k >= ROUTE_MAX_SEGMENTS)
-			return false;
-		if (ps->kind == SEG_LIT &&
-		    (ps->len != sg[k].len || strncasecmp(pt->text + ps->off, p + sg[k].off, ps->len)))
-			return false;
-	}
-	return nps == pt->nseg;
+	return rp && i >= 0 && (uint32_t)i < rp->n ? rp->v[i].text : NULL;
 }
 
 const char *route_patterns__match(const struct route_patterns *rp, const char *path, size_t len)
 {
+	return route_patterns__text(rp, route_patterns__find(rp, path, len));
+}
+
+int route_patterns__find(const struct route_patterns *rp, const char *path, size_t len)
+{
 	struct pathseg sg[ROUTE_MAX_SEGMENTS + 1];
-	size_t nps;
+	uint64_t cand[ROUTE_MAX_PATTERNS / 64], any = 0;
+	const uint64_t *lenset;
+	size_t nps, depth;
+	uint32_t words;
 
 	if (!rp || !rp->n || !path)
-		return NULL;
+		return -1;
 	len = path_len(path, len);
 	if (len == 0 || path[0] != '/')
-		return NULL;
+		return -1;
 	nps = split_path(path, len, sg, ROUTE_MAX_SEGMENTS);
-	for (uint32_t i = 0; i < rp->n; i++)
-		if (pattern_matches(&rp->v[i], path, sg, nps))
-			return rp->v[i].text;
-	return NULL;
+	words = (rp->n + 63) / 64;
+	lenset = set_of(rp, SET_LEN(nps));
+	for (uint32_t w = 0; w < words; w++)
+		any |= cand[w] = lenset[w];
+	depth = nps < ROUTE_MAX_SEGMENTS ? nps : ROUTE_MAX_SEGMENTS;
+	for (size_t d = 0; d < depth && any; d++) {
+		const char *s = path + sg[d].off;
+		const struct lit *l = lit_find(rp, s, sg[d].len, (uint32_t)d,
+					       seg_hash(s, sg[d].len, (uint32_t)d));
+		const uint64_t *a = set_of(rp, SET_ANY(d)), *b = l ? set_of(rp, l->set) : NULL;
+
+		any = 0;
+		for (uint32_t w = 0; w < words; w++)
+			any |= cand[w] &= a[w] | (b ? b[w] : 0);
+	}
+	for (uint32_t w = 0; w < words && any; w++)
+		if (cand[w])
+			return (int)(w * 64 + (uint32_t)__builtin_ctzll(cand[w]));
+	return -1;
 }
 
 int route_template(const struct route_patterns *rp, const char *path, size_t len, char *out,
@@ -426,6 +640,8 @@ int route_template(const struct route_patterns *rp, const char *path, size_t len
 /* ---- distinct routes per service ---- */
 
 struct route_set {
+	const char **by_pattern;	/* interned text of user pattern i, or NULL */
+	uint32_t n_by_pattern;
 	char **slot;		/* open addressing, linear probing; NULL = empty */
 	uint32_t nslots;	/* power of two, >= 2 * max */
 	uint32_t count;
@@ -475,6 +691,7 @@ void route_set__free(struct route_set *rs)
 	for (uint32_t i = 0; i < rs->nslots; i++)
 		free(rs->slot[i]);
 	free(rs->slot);
+	free(rs->by_pattern);
 	free(rs);
 }
 
@@ -499,6 +716,33 @@ const char *route_set__intern(struct route_set *rs, const char *tmpl)
 	}
 	rs->count++;
 	return rs->slot[i];
+}
+
+const char *route_set__intern_pattern(struct route_set *rs, int idx, const char *text)
+{
+	const char *r;
+
+	if (idx >= 0 && (uint32_t)idx < rs->n_by_pattern && rs->by_pattern[idx])
+		return rs->by_pattern[idx];
+	r = route_set__intern(rs, text);
+	/* interned strings live as long as the set; a fold is counted each time */
+	if (!strcmp(r, ROUTE_OTHER) || idx < 0 || idx >= ROUTE_MAX_PATTERNS)
+		return r;
+	if ((uint32_t)idx >= rs->n_by_pattern) {
+		uint32_t n = rs->n_by_pattern ? rs->n_by_pattern : 16;
+		const char **v;
+
+		while (n <= (uint32_t)idx)
+			n *= 2;
+		v = realloc(rs->by_pattern, n * sizeof(*v));
+		if (!v)
+			return r;	/* not remembered: the next one interns again */
+		memset(v + rs->n_by_pattern, 0, (n - rs->n_by_pattern) * sizeof(*v));
+		rs->by_pattern = v;
+		rs->n_by_pattern = n;
+	}
+	rs->by_pattern[idx] = r;
+	return r;
 }
 
 uint32_t route_set__count(const struct route_set *rs)

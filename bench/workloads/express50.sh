@@ -51,7 +51,8 @@ exp_start_app() {
 	TARGET_PIDS=("$EXP_PID")
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$OUT/logs/express50.token"
 	chmod 600 "$OUT/logs/express50.token"
-	WL_OBS_ARGS="--listen 127.0.0.1:$EXP_OBS_PORT --token-file $OUT/logs/express50.token --service express50=bench-express"
+	# the app's route patterns, as a user of --routes would give them
+	WL_OBS_ARGS="--listen 127.0.0.1:$EXP_OBS_PORT --token-file $OUT/logs/express50.token --service express50=bench-express --routes $EXP_DIR/routes.txt"
 	# JIT warm-up, unmeasured; then the unpaced rate, observer off (the
 	# 100 % that express50-half paces against)
 	DELAY_MS=0 run_wrk "http://127.0.0.1:$EXP_PORT" 3 "$OUT/logs/express50.jit-warmup" -s "$EXP_DIR/express50.lua"

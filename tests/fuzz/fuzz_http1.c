@@ -15,8 +15,12 @@
  * 7 frequent uncaptured tails.
  *
  * Beyond ASan/UBSan: every exchange is checked for sane fields, and after
- * close every request is accounted for (exchanges + unanswered).
+ * close every request is accounted for (exchanges + unanswered). A second
+ * session whose parsers walk every byte (http1_config.bytewise) gets the
+ * same syscalls: its exchanges and counters must be the same, so the
+ * whole-head shortcut never decides anything the byte walk would not.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +35,44 @@ struct ctx {
 	struct route_set *routes;
 	struct tenant_topk *tenants;
 	const struct route_patterns *patterns;
+	uint64_t digest;	/* of every exchange, in order */
 };
+
+static void mix(uint64_t *h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ b[i]) * 0x100000001b3ULL;
+}
+
+/* Everything an exchange says, into the session's digest. */
+static void digest(uint64_t *h, const struct httpconn_exchange *x)
+{
+	const struct http1_head *hd[2] = { x->req, x->resp };
+
+	mix(h, &x->start_ns, sizeof(x->start_ns));
+	mix(h, &x->end_ns, sizeof(x->end_ns));
+	mix(h, &x->ttfb_ns, sizeof(x->ttfb_ns));
+	mix(h, &x->req_bytes, sizeof(x->req_bytes));
+	mix(h, &x->resp_bytes, sizeof(x->resp_bytes));
+	mix(h, &x->flags, sizeof(x->flags));
+	for (int i = 0; i < 2; i++) {
+		const struct http1_head *e = hd[i];
+
+		mix(h, e, offsetof(struct http1_head, path));	/* every number */
+		mix(h, e->path, e->path_len);
+		mix(h, e->tenant, strlen(e->tenant));
+		mix(h, e->request_id, e->request_id_len);
+		mix(h, e->traceparent, e->traceparent_len);
+		mix(h, e->host, e->host_len);
+	}
+}
+
+static void on_shadow(const struct httpconn_exchange *x, void *arg)
+{
+	digest(arg, x);
+}
 
 static struct route_patterns *patterns;
 
@@ -63,6 +104,7 @@ static void on_exchange(const struct httpconn_exchange *x, void *arg)
 		abort();
 	check_head(x->req);
 	check_head(x->resp);
+	digest(&c->digest, x);
 	n = route_template(c->patterns, x->req->path, x->req->path_len, tmpl, sizeof(tmpl));
 	if (n <= 0 || n > ROUTE_MAX_LEN || (size_t)n != strlen(tmpl))
 		abort();
@@ -88,8 +130,10 @@ struct stream {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct httpconn_config cfg;
-	struct httpconn_stats st;
+	struct httpconn_config cfg, cfg2;
+	struct httpconn_stats st, st2;
+	uint64_t shadow = 0;
+	struct httpconn *c2;
 	struct stream s[2];
 	struct ctx ctx;
 	struct httpconn *c;
@@ -136,8 +180,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.routes = route_set__new(8);
 	ctx.tenants = tenant_topk__new(4);
 	ctx.patterns = patterns;
+	ctx.digest = 0;
 	c = httpconn__new(&cfg, (enum sba_role)role);
-	if (!c || !ctx.routes || !ctx.tenants)
+	memset(&st2, 0, sizeof(st2));
+	cfg2 = cfg;
+	cfg2.http1.bytewise = true;
+	cfg2.on_exchange = on_shadow;
+	cfg2.ctx = &shadow;
+	cfg2.stats = &st2;
+	c2 = httpconn__new(&cfg2, (enum sba_role)role);
+	if (!c || !c2 || !ctx.routes || !ctx.tenants)
 		abort();
 
 	while (s[0].off < s[0].n || s[1].off < s[1].n) {
@@ -163,12 +215,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dir = which == 0 ? SBA_DIR_IN : SBA_DIR_OUT;
 		if (role == SBA_ROLE_CLIENT)
 			dir = dir == SBA_DIR_IN ? SBA_DIR_OUT : SBA_DIR_IN;
-		if (httpconn__feed(c, dir, st_->d + st_->off, cap, len, gap, ts, ts + 7) != 0)
+		if (httpconn__feed(c, dir, st_->d + st_->off, cap, len, gap, ts, ts + 7) != 0 ||
+		    httpconn__feed(c2, dir, st_->d + st_->off, cap, len, gap, ts, ts + 7) != 0)
 			abort();
 		st_->off += len;
 		ts += 10;
 	}
 	httpconn__close(c);
+	httpconn__close(c2);
+	if (ctx.digest != shadow || memcmp(&st, &st2, sizeof(st)) != 0)
+		abort();	/* the whole-head shortcut decided something else */
 	if (st.requests != st.exchanges + st.unanswered_requests)
 		abort();
 	if (st.exchanges > st.responses)
@@ -176,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (httpconn__pending(c) != 0)
 		abort();
 	httpconn__free(c);
+	httpconn__free(c2);
 	route_set__free(ctx.routes);
 	tenant_topk__free(ctx.tenants);
 	return 0;

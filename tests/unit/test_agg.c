@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "agg.h"
@@ -915,6 +916,112 @@ static void test_10k_series(void)
 	agg__free(a);
 }
 
+/* ---- batches ---- */
+
+/* Everything a visit shows of a family, hashed: labels, counters, histogram
+ * buckets, window counts, exemplars. */
+struct digest {
+	uint64_t h;
+	int series;
+	uint64_t slot_ns, now;
+};
+
+static void dmix(uint64_t *h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ b[i]) * 0x100000001b3ull;
+}
+
+static int digest_cb(void *ctx, const struct agg_series *s)
+{
+	struct digest *d = ctx;
+
+	d->series++;
+	for (uint32_t i = 0; i < s->n_labels; i++)
+		dmix(&d->h, s->label[i], strlen(s->label[i]) + 1);
+	dmix(&d->h, s->counter, sizeof(uint64_t));
+	dmix(&d->h, &s->last_ns, sizeof(s->last_ns));
+	if (s->wq) {
+		uint64_t c = wquant_count(s->wq, d->slot_ns, d->now);
+
+		dmix(&d->h, &c, sizeof(c));
+	} else {
+		dmix(&d->h, s->hist, 2 * sizeof(struct hist));
+		if (s->ex)
+			dmix(&d->h, s->ex, sizeof(*s->ex));
+	}
+	return 0;
+}
+
+static uint64_t digest_of(struct agg *a, enum agg_family f, uint64_t now, int *series)
+{
+	struct digest d = { .h = 1469598103934665603ull, .slot_ns = agg__slot_ns(a), .now = now };
+	struct agg_family_stats st;
+
+	agg__visit(a, f, digest_cb, &d);
+	agg__stats(a, f, &st);
+	dmix(&d.h, st.dropped, sizeof(st.dropped));
+	dmix(&d.h, &st.created, sizeof(st.created));
+	*series = d.series;
+	return d.h;
+}
+
+/* A batch updates exactly as the same updates one by one: same series,
+ * counts, buckets, windows, exemplars, folds (small caps, so they happen),
+ * with labels too long and services past their cap among them. */
+static void test_http_server_batch(void)
+{
+	static const char *const svc[] = { "api", "web", "billing" };
+	static const char *const meth[] = { "GET", "POST", "PUT" };
+	static char long_route[300];
+	struct agg_config cfg;
+	struct agg *one, *many;
+	struct agg_http h[AGG_BATCH_MAX];
+	uint64_t now[AGG_BATCH_MAX], t = 1000 * S, x = 88172645463325252ull;
+	char route[AGG_BATCH_MAX][32], tenant[AGG_BATCH_MAX][16], ex[AGG_BATCH_MAX][16];
+	int s1, s2;
+
+	memset(long_route, 'r', sizeof(long_route) - 1);
+	agg_config_init(&cfg);
+	cfg.max_series[AGG_HTTP_SERVER] = 150;
+	cfg.max_per_service[AGG_HTTP_SERVER] = 60;
+	cfg.max_series[AGG_HTTP_QUANTILE] = 20;
+	cfg.max_per_service[AGG_HTTP_QUANTILE] = 8;
+	one = agg__new(&cfg);
+	many = agg__new(&cfg);
+	CHECK(one && many);
+	for (int round = 0; round < 300; round++) {
+		size_t n = 1 + (size_t)(x % AGG_BATCH_MAX);
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			snprintf(route[i], sizeof(route[i]), "/r%u/:id", (unsigned)(x % 23));
+			snprintf(tenant[i], sizeof(tenant[i]), "t%u", (unsigned)(x >> 8) % 30);
+			snprintf(ex[i], sizeof(ex[i]), "req-%u", (unsigned)(x >> 16) % 1000);
+			h[i] = (struct agg_http){
+				.service = svc[(x >> 20) % 3], .method = meth[(x >> 24) % 3],
+				.route = (x >> 28) % 50 ? route[i] : long_route, .tenant = tenant[i],
+				.status = (uint16_t)(200 + (x >> 32) % 4 * 100),
+				.duration_ns = (x >> 36) % 3000 * 100000,
+				.ttfb_ns = (x >> 40) % 8 ? (x >> 44) % 2000 * 50000 : AGG_NO_VALUE,
+				.ex_kind = (x >> 48) % 2 ? AGG_EX_REQUEST_ID : AGG_EX_NONE, .ex_id = ex[i],
+			};
+			t += (x >> 52) % 400 * MS;
+			now[i] = t;
+			agg__http_server(one, &h[i], now[i]);
+		}
+		agg__http_server_batch(many, h, now, n);
+	}
+	CHECK(digest_of(one, AGG_HTTP_SERVER, t, &s1) == digest_of(many, AGG_HTTP_SERVER, t, &s2));
+	CHECK(s1 == s2 && s1 > 100);
+	CHECK(digest_of(one, AGG_HTTP_QUANTILE, t, &s1) == digest_of(many, AGG_HTTP_QUANTILE, t, &s2));
+	CHECK(s1 == s2 && s1 > 10);
+	agg__free(one);
+	agg__free(many);
+}
+
 int main(void)
 {
 	RUN(test_family_info);
@@ -931,6 +1038,7 @@ int main(void)
 	RUN(test_worker);
 	RUN(test_redis);
 	RUN(test_http_quantile);
+	RUN(test_http_server_batch);
 	RUN(test_bad_config);
 	RUN(test_two_threads);
 	RUN(test_10k_series);

@@ -4,6 +4,7 @@
  * connection's identity, bounded size, close and process exit, and the
  * integrity of the table under many inserts and removals.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -214,6 +215,51 @@ static void test_many_inserts_and_removals(void)
 	conntab__free(t);
 }
 
+struct visit_count {
+	int conns;
+	uint32_t pending;
+	bool tgid3;
+};
+
+static void count_http(void *ctx, const struct conn_info *ci, enum sba_role role, uint32_t pending)
+{
+	struct visit_count *v = ctx;
+
+	v->conns++;
+	v->pending += pending;
+	v->tgid3 |= ci->tgid == 3;
+}
+
+/* The walk over HTTP connections (the active-requests gauge) sees exactly
+ * the live ones, after closes and process exits moved entries around. */
+static void test_visit_http(void)
+{
+	enum { N = 300 };
+	struct conntab *t = new_tab(N);
+	static bool open[N + 1];
+	struct visit_count v = { 0 };
+	int want = 0;
+
+	for (int i = 1; i <= N; i++) {
+		open_conn(t, (uint64_t)i, 1 + i % 7, SBA_ROLE_SERVER, 80, (uint16_t)(40000 + i));
+		if (i % 5)	/* the others never speak: no session */
+			data(t, (uint64_t)i, 1 + i % 7, SBA_DIR_IN, 1000, "GET / HTTP/1.1\r\n\r\n");
+		open[i] = true;
+	}
+	for (int i = 1; i <= N; i += 3) {
+		conntab__close(t, (uint64_t)i);
+		open[i] = false;
+	}
+	conntab__forget_tgid(t, 3);
+	for (int i = 1; i <= N; i++)
+		want += open[i] && i % 5 && 1 + i % 7 != 3;
+	conntab__visit_http(t, count_http, &v);
+	CHECK_EQ_INT(v.conns, want);
+	CHECK_EQ_INT(v.pending, want);	/* one request each, unanswered */
+	CHECK(!v.tgid3);
+	conntab__free(t);
+}
+
 int main(void)
 {
 	RUN(test_http_server_exchange);
@@ -223,5 +269,6 @@ int main(void)
 	RUN(test_data_without_open_is_counted_and_parsed);
 	RUN(test_bounded_and_forget_tgid);
 	RUN(test_many_inserts_and_removals);
+	RUN(test_visit_http);
 	return check_summary();
 }

@@ -925,6 +925,175 @@ static void test_random_input(void)
 	CHECK(errors > 100);
 }
 
+/* ---- whole heads at once vs byte by byte ---- */
+
+/* Everything an event tells, head included, as a comparable string. */
+static void event_str(const struct http1_event *ev, const struct http1_input *in, char *out,
+		      size_t size)
+{
+	const struct http1_head *h = ev->head;
+	int n = snprintf(out, size, "t%d e%d g%d f%u ts%llu m%llu pos%llu", ev->type, ev->err,
+			 ev->in_gap, ev->end_flags, (unsigned long long)ev->ts_last,
+			 (unsigned long long)ev->msg_bytes, (unsigned long long)in->pos);
+
+	if (h && n > 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n,
+			 " | k%u m%u v%u s%u fl%x cl%llu hl%u ts%llu/%llu/%llu/%llu"
+			 " [%s] %u [%s] %u [%s] [%s] [%s]",
+			 h->kind, h->method, h->version, h->status, h->flags,
+			 (unsigned long long)h->content_length, h->head_len,
+			 (unsigned long long)h->ts_first_enter, (unsigned long long)h->ts_first_exit,
+			 (unsigned long long)h->ts_head_enter, (unsigned long long)h->ts_head_exit,
+			 h->path, h->path_len, h->tenant, h->tenant_len, h->request_id,
+			 h->traceparent, h->host);
+}
+
+static int disagreements;
+
+/* Feeds buf[0..n) to a parser that may take whole heads at once and to one
+ * that walks every byte, cut the same way, and compares every event. */
+static int agree(const uint8_t *buf, size_t n, enum http1_kind kind, bool synced,
+		 const struct http1_config *base, bool whole, bool mess)
+{
+	struct http1_config cf = *base, cs = *base;
+	struct http1 *fast, *slow;
+	size_t at = 0;
+	int k = 0, heads = 0;
+
+	cf.bytewise = false;
+	cs.bytewise = true;
+	fast = http1__new(&cf, kind, synced);
+	slow = http1__new(&cs, kind, synced);
+	while (at < n) {
+		struct http1_input a, b;
+		struct http1_event ea, eb;
+		size_t len = whole ? n - at : 1 + rnd() % (n - at);
+		size_t cap = !mess || rnd() % 4 ? len : rnd() % (len + 1);
+		uint64_t gap = !mess || rnd() % 8 ? 0 : rnd() % 3 ? rnd() % 100 : HTTP1_GAP_UNKNOWN;
+		int guard = 0;
+
+		http1_input_init(&a, buf + at, cap, len, gap, (uint64_t)k * 10, (uint64_t)k * 10 + 5);
+		b = a;
+		k++;
+		for (;;) {
+			char sa[1024], sb[1024];
+			enum http1_ev ra = http1__next(fast, &a, &ea), rb = http1__next(slow, &b, &eb);
+
+			event_str(&ea, &a, sa, sizeof(sa));
+			event_str(&eb, &b, sb, sizeof(sb));
+			/* the first few differences are enough to see what is wrong;
+			 * the test checks their count at the end */
+			if (strcmp(sa, sb) && ++disagreements <= 5)
+				fprintf(stderr, "input %.*s\n  fast %s\n  walk %s\n", (int)n,
+					(const char *)buf, sa, sb);
+			if (strcmp(sa, sb) || ra == HTTP1_EV_NONE || rb == HTTP1_EV_NONE || ++guard > 10000)
+				break;
+			heads += ra == HTTP1_EV_HEAD;
+			if (ra == HTTP1_EV_HEAD && ea.head->kind == HTTP1_RESPONSE && rnd() % 4 == 0) {
+				http1__set_no_body(fast);	/* as if it answered a HEAD */
+				http1__set_no_body(slow);
+			}
+		}
+		at += len;
+	}
+	http1__free(fast);
+	http1__free(slow);
+	return heads;
+}
+
+static void test_fast_head_agrees(void)
+{
+	struct http1_config def, small, org;
+	uint8_t buf[2048];
+	int heads = 0;
+
+	http1_config_init(&def);
+	small = def;
+	small.max_head = 64;
+	small.max_headers = 3;
+	org = def;
+	CHECK_EQ_INT(http1_config_set_tenant_header(&org, "X-Org"), 0);
+	/* the head table and the stream table, whole and cut at random */
+	for (size_t i = 0; i < sizeof(head_cases) / sizeof(head_cases[0]); i++) {
+		const struct head_case *c = &head_cases[i];
+		size_t len = c->len ? c->len : strlen(c->in);
+
+		heads += agree((const uint8_t *)c->in, len, c->kind, true, &def, true, false);
+		agree((const uint8_t *)c->in, len, c->kind, true, &small, true, false);
+		agree((const uint8_t *)c->in, len, c->kind, true, &def, false, false);
+	}
+	for (size_t i = 0; i < sizeof(stream_cases) / sizeof(stream_cases[0]); i++) {
+		const struct stream_case *c = &stream_cases[i];
+
+		heads += agree((const uint8_t *)c->in, strlen(c->in), c->kind, true, &def, true, false);
+		agree((const uint8_t *)c->in, strlen(c->in), c->kind, true, &def, false, true);
+	}
+	/* edges of the limits: method length, path length, name length, and
+	 * every head size and header count around a head's own */
+	{
+		static const char *const edges[] = {
+			"ABCDEFGHIJKLMNOPQRSTUVWX / HTTP/1.1\r\n\r\n",	/* 24: the longest */
+			"ABCDEFGHIJKLMNOPQRSTUVWXY / HTTP/1.1\r\n\r\n",
+			"GET " P64 P64 P64 "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n",
+			"GET " P64 P64 P64 "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n",
+			"GET / HTTP/1.1\r\n" LONG70 ": v\r\nx-tenant-id: " LONG70 "\r\n\r\n",
+			"GET /a?b#c HTTP/1.1\r\nHost:\r\nx-request-id:   \r\nConnection: close, upgrade\r\nUpgrade: h2c\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+			"HTTP/1.1 200\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Type: text/event-stream\r\n\r\n",
+		};
+
+		for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+			const char *e = edges[i];
+			enum http1_kind kind = e[0] == 'H' && e[1] == 'T' ? RESP : REQ;
+			size_t len = strlen(e);
+
+			heads += agree((const uint8_t *)e, len, kind, true, &def, true, false);
+			for (uint32_t mh = len > 4 ? (uint32_t)len - 4 : 1; mh <= len + 2; mh++) {
+				for (uint32_t mn = 1; mn <= 6; mn++) {
+					struct http1_config c = def;
+
+					c.max_head = mh;
+					c.max_headers = mn;
+					agree((const uint8_t *)e, len, kind, true, &c, true, false);
+				}
+			}
+		}
+	}
+	/* valid messages with a few bytes changed, and token soup */
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t n = 0;
+		enum http1_kind kind = iter & 1 ? RESP : REQ;
+
+		while ((iter & 4) && n < sizeof(buf) - 256 && rnd() % 5) {
+			const char *t = templates[(iter & 1) * 4 + rnd() % 4];
+
+			memcpy(buf + n, t, strlen(t));
+			n += strlen(t);
+		}
+		for (int m = (iter & 4) ? (int)(rnd() % 3) : 0; m > 0 && n; m--) {
+			static const char bytes[] = "\r\n :\t?#/\x01\x7f" "0aA-";
+
+			buf[rnd() % n] = rnd() % 2 ? (uint8_t)rnd() : (uint8_t)bytes[rnd() % 15];
+		}
+		while (!(iter & 4) && n < sizeof(buf) - 64 && rnd() % 40) {
+			if (rnd() % 3) {
+				const char *s = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
+
+				memcpy(buf + n, s, strlen(s));
+				n += strlen(s);
+			} else {
+				buf[n++] = (uint8_t)rnd();
+			}
+		}
+		heads += agree(buf, n, kind, (iter & 2) != 0,
+			       iter % 5 == 0 ? &small : iter % 7 == 0 ? &org : &def,
+			       (iter & 8) != 0, (iter & 16) != 0);
+	}
+	printf("  agreed on %d heads, %d disagreements\n", heads, disagreements);
+	CHECK_EQ_INT(disagreements, 0);
+	CHECK(heads > 10000);
+}
+
 /* ---- micro-benchmark (not part of the suite) ---- */
 
 static void bench(int n)
@@ -988,5 +1157,6 @@ int main(int argc, char **argv)
 	RUN(test_stop);
 	RUN(test_privacy);
 	RUN(test_random_input);
+	RUN(test_fast_head_agrees);
 	return check_summary();
 }

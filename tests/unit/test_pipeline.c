@@ -88,6 +88,7 @@ static void render(struct pipeline *p, enum expo_format fmt, struct buf *out)
 {
 	struct expo e;
 
+	pipeline__flush(p);	/* as the event loop does after each drain */
 	buf_reset(out);
 	expo_init(&e, out, fmt, NULL);
 	pipeline__render(p, &e);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -171,6 +173,11 @@ static void test_patterns(void)
 	CHECK_EQ_INT(route_patterns__count(rp), 6);
 
 	CHECK_EQ_STR(route_patterns__match(rp, P("/users/me")), "/users/me");	/* file order */
+	CHECK_EQ_INT(route_patterns__find(rp, P("/users/me")), 0);
+	CHECK_EQ_INT(route_patterns__find(rp, P("/users/7/orders/9")), 2);
+	CHECK_EQ_INT(route_patterns__find(rp, P("/nowhere")), -1);
+	CHECK_EQ_STR(route_patterns__text(rp, 3), "/blog/:slug");
+	CHECK(route_patterns__text(rp, 6) == NULL && route_patterns__text(rp, -1) == NULL);
 	CHECK_EQ_STR(route_patterns__match(rp, P("/Users/ME/")), "/users/me");	/* case, slash */
 	CHECK_EQ_STR(route_patterns__match(rp, P("/users/alice")), "/users/:userId");
 	CHECK_EQ_STR(route_patterns__match(rp, P("/users/7/orders/9?x")),
@@ -269,9 +276,137 @@ static void test_route_set_cap(void)
 	CHECK_EQ_INT(route_set__folded(rs), 2000 - ROUTE_MAX_ROUTES_DEFAULT);
 	route_set__free(rs);
 	route_set__free(NULL);
+
+	/* by pattern number: the same strings and the same folds as by text */
+	rs = route_set__new(2);
+	a = route_set__intern_pattern(rs, 40, "/a/:id");
+	CHECK_EQ_STR(a, "/a/:id");
+	CHECK(route_set__intern_pattern(rs, 40, "/a/:id") == a);
+	CHECK(route_set__intern(rs, "/a/:id") == a);
+	b = route_set__intern(rs, "/b");
+	CHECK(route_set__intern_pattern(rs, 3, "/b") == b);
+	CHECK_EQ_STR(route_set__intern_pattern(rs, 7, "/c"), ROUTE_OTHER);
+	CHECK_EQ_STR(route_set__intern_pattern(rs, 7, "/c"), ROUTE_OTHER);
+	CHECK_EQ_INT(route_set__folded(rs), 2);		/* each request on it counts */
+	CHECK(route_set__intern_pattern(rs, -1, "/a/:id") == a);
+	CHECK_EQ_INT(route_set__count(rs), 2);
+	route_set__free(rs);
 	errno = 0;
 	CHECK(route_set__new(UINT32_MAX) == NULL);
 	CHECK_EQ_INT(errno, EINVAL);
+}
+
+/* ---- the index against a matcher that tries every pattern in order ---- */
+
+/* What route.h says a match is, written the slow and obvious way. */
+static bool ref_matches(const char *pat, const char *path)
+{
+	char ps[ROUTE_MAX_SEGMENTS + 2][80], xs[40][80];
+	int np = 0, nx = 0;
+	const char *q;
+
+	for (const char *c = pat; *c;) {	/* pattern segments */
+		while (*c == '/')
+			c++;
+		if (!*c)
+			break;
+		q = strchr(c, '/') ? strchr(c, '/') : c + strlen(c);
+		snprintf(ps[np++], sizeof(ps[0]), "%.*s", (int)(q - c), c);
+		c = q;
+	}
+	for (const char *c = path; *c && *c != '?' && *c != '#' && nx < 40;) {	/* path segments */
+		while (*c == '/')
+			c++;
+		if (!*c || *c == '?' || *c == '#')
+			break;
+		q = c + strcspn(c, "/?#");
+		snprintf(xs[nx++], sizeof(xs[0]), "%.*s", (int)(q - c), c);
+		c = q;
+	}
+	for (int k = 0; k < np; k++) {
+		if (!strcmp(ps[k], "*"))
+			return true;	/* the rest, even nothing */
+		if (k >= nx || k >= ROUTE_MAX_SEGMENTS)
+			return false;
+		if (ps[k][0] != ':' && strcasecmp(ps[k], xs[k]))
+			return false;
+	}
+	return nx == np;
+}
+
+static const char *ref_match(char pats[][200], int n, const char *path)
+{
+	if (path[0] != '/')
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (ref_matches(pats[i], path))
+			return pats[i];
+	return NULL;
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+/* A segment from a small alphabet, so patterns and paths meet often. */
+static const char *rnd_seg(bool pattern)
+{
+	static const char *const lit[] = { "api", "API", "users", "Users", "orders", "v1", "a", "b",
+					   "history", "x-y", "1", "42" };
+
+	if (pattern && rnd(5) == 0)
+		return rnd(2) ? ":id" : ":rev";
+	return lit[rnd(sizeof(lit) / sizeof(lit[0]))];
+}
+
+static void test_patterns_index(void)
+{
+	static char pats[700][200];
+	struct route_patterns *rp = route_patterns__new();
+	int n = 0, matched = 0;
+
+	/* 700 patterns: several bitset words, and growth past each */
+	while (n < 700) {
+		int nseg = (int)rnd(n < 20 ? 4 : ROUTE_MAX_SEGMENTS + 1);
+		size_t o = 0;
+
+		for (int k = 0; k < nseg; k++)
+			o += (size_t)snprintf(pats[n] + o, sizeof(pats[0]) - o, "/%s", rnd_seg(true));
+		if (rnd(8) == 0 && nseg < ROUTE_MAX_SEGMENTS)
+			o += (size_t)snprintf(pats[n] + o, sizeof(pats[0]) - o, "/*");
+		if (!o)
+			strcpy(pats[n], "/");
+		CHECK_EQ_INT(route_patterns__add(rp, pats[n]), 0);
+		n++;
+		if (n % 97 == 0 || n < 70) {
+			for (int t = 0; t < 300; t++) {
+				char path[400];
+				int nx = (int)rnd(ROUTE_MAX_SEGMENTS + 4);
+				size_t m = 0;
+				const char *want, *got;
+
+				for (int k = 0; k < nx; k++)
+					m += (size_t)snprintf(path + m, sizeof(path) - m, "%s%s",
+							      rnd(10) ? "/" : "//", rnd_seg(false));
+				if (!m || rnd(10) == 0)
+					m += (size_t)snprintf(path + m, sizeof(path) - m, "/");
+				if (rnd(6) == 0)
+					snprintf(path + m, sizeof(path) - m, "?q=/api");
+				want = ref_match(pats, n, path);
+				got = route_patterns__match(rp, path, strlen(path));
+				matched += want != NULL;
+				CHECK_MSG((want == NULL) == (got == NULL) && (!want || !strcmp(want, got)),
+					  "%d patterns, path %s: want %s, got %s", n, path,
+					  want ? want : "none", got ? got : "none");
+			}
+		}
+	}
+	CHECK(matched > 1000);	/* the test meets patterns, not only misses */
+	route_patterns__free(rp);
 }
 
 int main(void)
@@ -281,6 +416,7 @@ int main(void)
 	RUN(test_normalize_random);
 	RUN(test_patterns);
 	RUN(test_patterns_file);
+	RUN(test_patterns_index);
 	RUN(test_route_set_cap);
 	return check_summary();
 }
