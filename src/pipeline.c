@@ -278,7 +278,7 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 	struct pipeline *p = ctx;
 	struct proc tmp;
 	const struct proc *pr;
-	char route[ROUTE_LEN], peer[HTTP1_HOST_MAX + 8], ex_id[AGG_EXEMPLAR_ID_MAX + 1];
+	char route[ROUTE_LEN], peer[HTTP1_HOST_MAX + 8], ex_id[AGG_EXEMPLAR_ID_MAX + 1] = "";
 	const char *tenant;
 	struct agg_http h;
 	int pat;
