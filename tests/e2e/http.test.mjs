@@ -501,7 +501,14 @@ test('(b) every exchange has its trace line, inside the server\'s own interval o
 });
 
 test('(b) each exchange\'s duration is within 5 % or 100 us of the server\'s own hrtime', { ...opts, todo: process.env.E2E_HTTP_STRICT ? false : 'the server\'s hrtime carries its event loop\'s lag, p99 of 1-3 ms here (diagnostics above and below); strict with E2E_HTTP_STRICT=1' }, async (t) => {
-	const rows = (D || await durations()).rows;
+	// A pipelined request (its head came in the read of an earlier one)
+	// starts on the wire at that read, but Node emits its 'request' only
+	// after the previous response: the server's hrtime leaves out the time
+	// it queued, by design. Those are checked against the kernel records
+	// above, not here.
+	const all = (D || await durations()).rows;
+	const rows = all.filter((r) => r.alone !== false);
+	t.diagnostic(`${all.length - rows.length} pipelined exchanges left out`);
 	const bad = rows.filter((r) => !r.ok);
 	const lagged = bad.filter((r) => r.startLag !== undefined && Math.max(r.startLag, r.endLag) > 100000);
 	t.diagnostic(`${bad.length} of ${rows.length} outside 5 % / 100 us; in ${lagged.length} of those the server's JS ran over 100 us after the read or the last write`);
