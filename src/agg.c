@@ -99,6 +99,7 @@ struct agg {
 	uint64_t n_svc;		/* shared */
 	uint64_t ttl_ns, slot_ns, seed;
 	struct hist_bounds bounds;
+	char batch_keys[AGG_BATCH_MAX * 256];	/* the writer's: keys of a batch */
 };
 
 static const struct agg_family_info families[AGG_FAMILY__MAX] = {
@@ -915,6 +916,37 @@ static void status_code_str(uint16_t code, char out[8])
 	out[3] = '\0';
 }
 
+/* The labels of an HTTP_SERVER series, and of its quantile window (q). */
+static void http_server_labels(const struct agg_http *h, char status[8], const char *l[5],
+			       const char *q[2])
+{
+	status_code_str(h->status, status);
+	l[0] = h->service;
+	l[1] = h->method;
+	l[2] = h->route;
+	l[3] = status;
+	l[4] = h->tenant;
+	q[0] = h->service;
+	q[1] = h->route;
+}
+
+/* What an exchange adds to its series, and to its window. */
+static void http_server_update(const struct agg_http *h, struct agg_update *u)
+{
+	agg_update_init(u);
+	u->add[AGG_HTTP_REQUESTS] = 1;
+	u->obs_ns[AGG_HTTP_DURATION] = h->duration_ns;
+	u->obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
+	u->ex_kind = h->ex_kind;
+	u->ex_id = h->ex_id;
+}
+
+static void window_update(const struct agg_http *h, struct agg_update *u)
+{
+	agg_update_init(u);
+	u->wq_ns = h->duration_ns;
+}
+
 /* hash: the keys' hashes of the series and of its window, when known (0: no). */
 static int http_server(struct agg *a, const struct agg_http *h, uint64_t now,
 		       const uint64_t hash[2])
@@ -924,25 +956,12 @@ static int http_server(struct agg *a, const struct agg_http *h, uint64_t now,
 	struct agg_update u;
 	int ret;
 
-	status_code_str(h->status, status);
-	l[0] = h->service;
-	l[1] = h->method;
-	l[2] = h->route;
-	l[3] = status;
-	l[4] = h->tenant;
-	agg_update_init(&u);
-	u.add[AGG_HTTP_REQUESTS] = 1;
-	u.obs_ns[AGG_HTTP_DURATION] = h->duration_ns;
-	u.obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
-	u.ex_kind = h->ex_kind;
-	u.ex_id = h->ex_id;
+	http_server_labels(h, status, l, q);
+	http_server_update(h, &u);
 	ret = update(a, AGG_HTTP_SERVER, l, &u, now, hash[0]);
 	if (ret < 0)
 		return ret;
-	agg_update_init(&u);
-	u.wq_ns = h->duration_ns;
-	q[0] = h->service;
-	q[1] = h->route;
+	window_update(h, &u);
 	update(a, AGG_HTTP_QUANTILE, q, &u, now, hash[1]);
 	return ret;
 }
@@ -999,9 +1018,17 @@ static uint64_t *prefetch_series(const struct fam *fm, uint32_t slot)
 	return s->v;
 }
 
-/* The two keys of an HTTP_SERVER update (the series, and its quantile
- * window), hashed as agg__update() hashes them. */
-static void http_server_keys(const struct agg *a, const struct agg_http *h, uint64_t hash[2])
+/* The two keys of an HTTP_SERVER update, the series' and its quantile
+ * window's, packed and hashed as agg__update() would. */
+struct prekey {
+	uint64_t hash[2];	/* 0: none (a label to fold: the update decides) */
+	uint16_t off[2], len[2];	/* in the batch's key buffer */
+};
+
+#define BATCH_KEYS sizeof(((struct agg *)0)->batch_keys)	/* bytes of packed keys per batch */
+
+static void http_server_keys(const struct agg *a, const struct agg_http *h, char *buf,
+			     size_t *used, struct prekey *pk)
 {
 	char status[8];
 	struct key k;
@@ -1013,54 +1040,73 @@ static void http_server_keys(const struct agg *a, const struct agg_http *h, uint
 	k.val[2] = h->route;
 	k.val[3] = status;
 	k.val[4] = h->tenant;
-	for (uint32_t i = 0; i < k.n; i++)
+	pk->hash[0] = 0;
+	pk->hash[1] = 0;
+	for (uint32_t i = 0; i < k.n; i++) {
+		if (!k.val[i])
+			return;	/* refused by the update */
 		k.len[i] = strnlen(k.val[i], AGG_LABEL_MAX + 1);
-	hash[0] = 0;
-	hash[1] = 0;
-	/* a label too long is folded by the update: no hint for it */
+	}
+	/* a label too long is folded by the update: no key for it */
 	for (uint32_t i = 0; i < k.n; i++)
 		if (k.len[i] > AGG_LABEL_MAX)
 			return;
-	if (k.len[0] + k.len[1] + k.len[2] + k.len[3] + k.len[4] + 5 > AGG_KEY_MAX)
+	k.klen = k.len[0] + k.len[1] + k.len[2] + k.len[3] + k.len[4] + 5;
+	if (k.klen > AGG_KEY_MAX || *used + k.klen + k.len[0] + k.len[2] + 2 > BATCH_KEYS)
 		return;
-	key_build(&k, a->seed);
-	hash[0] = k.hash;
-	k.n = 2;
-	k.val[1] = h->route;
-	k.len[1] = k.len[2];
-	key_build(&k, a->seed);
-	hash[1] = k.hash;
+	for (int f = 0; f < 2; f++) {
+		char *dst = buf + *used;
+		size_t o = 0;
+
+		for (uint32_t i = 0; i < k.n; i++) {
+			memcpy(dst + o, k.val[i], k.len[i]);
+			o += k.len[i];
+			dst[o++] = '\0';
+		}
+		pk->off[f] = (uint16_t)*used;
+		pk->len[f] = (uint16_t)o;
+		pk->hash[f] = hash_bytes(dst, o, a->seed);
+		*used += o;
+		/* the window's labels: service, route */
+		k.n = 2;
+		k.val[1] = h->route;
+		k.len[1] = k.len[2];
+	}
 }
 
 void agg__http_server_batch(struct agg *a, const struct agg_http *h, const uint64_t *now_ns,
 			    size_t n)
 {
-	const struct fam *fs = &a->fam[AGG_HTTP_SERVER], *fq = &a->fam[AGG_HTTP_QUANTILE];
-	uint64_t hash[AGG_BATCH_MAX][2];
+	struct fam *fs = &a->fam[AGG_HTTP_SERVER], *fq = &a->fam[AGG_HTTP_QUANTILE];
+	char *keys = a->batch_keys;
+	struct prekey pk[AGG_BATCH_MAX];
+	size_t used = 0;
 	uint32_t slot;
 
 	if (n > AGG_BATCH_MAX)
 		n = AGG_BATCH_MAX;
-	/* 1: the index entries */
+	/* 1: the keys, and their index entries */
 	for (size_t i = 0; i < n; i++) {
-		http_server_keys(a, &h[i], hash[i]);
-		if (!hash[i][0])
+		http_server_keys(a, &h[i], keys, &used, &pk[i]);
+		if (!pk[i].hash[0])
 			continue;
-		prefetch_w(&fs->idx.tab[(uint32_t)hash[i][0] & fs->idx.mask]);
-		prefetch_w(&fq->idx.tab[(uint32_t)hash[i][1] & fq->idx.mask]);
+		prefetch_w(&fs->idx.tab[(uint32_t)pk[i].hash[0] & fs->idx.mask]);
+		prefetch_w(&fq->idx.tab[(uint32_t)pk[i].hash[1] & fq->idx.mask]);
 	}
 	/* 2: the series, and the words the update will change */
 	for (size_t i = 0; i < n; i++) {
-		if (!hash[i][0])
+		const uint64_t *hash = pk[i].hash;
+
+		if (!hash[0])
 			continue;
-		slot = hint_slot(fs, hash[i][0]);
+		slot = hint_slot(fs, hash[0]);
 		if (slot != NONE) {
 			uint64_t *v = prefetch_series(fs, slot);
 
 			prefetch_hist(a, v, fs->lay.off_hist, h[i].duration_ns);
 			prefetch_hist(a, v, fs->lay.off_hist + HIST_WORDS, h[i].ttfb_ns);
 		}
-		slot = hint_slot(fq, hash[i][1]);
+		slot = hint_slot(fq, hash[1]);
 		if (slot != NONE) {
 			struct wquant *wq = (struct wquant *)&prefetch_series(fq, slot)[fq->lay.off_wq];
 			struct wq_slot *ws = &wq->s[(now_ns[i] / a->slot_ns + 1) % WINDOW_RING];
@@ -1070,9 +1116,35 @@ void agg__http_server_batch(struct agg *a, const struct agg_http *h, const uint6
 				prefetch_w(&ws->n[wquant_bucket(h[i].duration_ns)]);
 		}
 	}
-	/* 3: the updates, as one by one (with the hashes of 1) */
-	for (size_t i = 0; i < n; i++)
-		http_server(a, &h[i], now_ns[i], hash[i]);
+	/* 3: the updates, as one by one: an existing series with the key of 1,
+	 * anything else (a new series, a fold) as agg__http_server() */
+	for (size_t i = 0; i < n; i++) {
+		char status[8];
+		const char *l[5], *q[2];
+		struct agg_update u;
+		uint32_t pos;
+
+		if (!pk[i].hash[0]) {
+			http_server(a, &h[i], now_ns[i], pk[i].hash);
+			continue;
+		}
+		http_server_update(&h[i], &u);
+		pos = find(fs, keys + pk[i].off[0], pk[i].len[0], pk[i].hash[0]);
+		if (pos != NONE) {
+			apply(a, fs, fs->idx.tab[pos].id, &u, now_ns[i]);
+		} else {
+			http_server_labels(&h[i], status, l, q);
+			update(a, AGG_HTTP_SERVER, l, &u, now_ns[i], pk[i].hash[0]);
+		}
+		window_update(&h[i], &u);
+		pos = find(fq, keys + pk[i].off[1], pk[i].len[1], pk[i].hash[1]);
+		if (pos != NONE) {
+			apply(a, fq, fq->idx.tab[pos].id, &u, now_ns[i]);
+		} else {
+			http_server_labels(&h[i], status, l, q);
+			update(a, AGG_HTTP_QUANTILE, q, &u, now_ns[i], pk[i].hash[1]);
+		}
+	}
 }
 
 int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now)

@@ -170,6 +170,29 @@ static bool is_tchar(uint8_t c)
 	return tchar[c];
 }
 
+/* Ends the path part of a request target: not a target byte (controls,
+ * space, DEL), or the start of the query or fragment. */
+static const uint8_t path_end[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	[0x7f] = 1,
+};
+
+/* Whether all 8 bytes of w are ASCII letters, digits or '-': the bytes of
+ * nearly every header name, so a name is checked 8 bytes at a time and
+ * byte by byte (tchar[]) only where this says no. */
+static inline bool alnum_dash8(uint64_t w)
+{
+	const uint64_t h = 0x8080808080808080ull, m = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = w & m, l = x | 0x2020202020202020ull;
+	/* byte in [lo, hi] on 7-bit bytes: no carry crosses a byte */
+#define IN(v, lo, hi) (((v) + 0x0101010101010101ull * (0x80 - (lo))) & \
+		       ~((v) + 0x0101010101010101ull * (0x7f - (hi))) & h)
+	uint64_t ok = IN(l, 'a', 'z') | IN(x, '0', '9') | IN(x, '-', '-');
+#undef IN
+	return (ok & ~w & h) == h;
+}
+
 static uint8_t lower(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -610,14 +633,23 @@ static enum http1_err apply_value(struct http1 *p, const char *v, uint32_t kept,
 	 * 8 bytes at a time while none is below 0x20 or 0x7f, then byte by byte */
 	uint32_t i = 0;
 
-	for (; i + 8 <= n; i += 8) {
+	for (; i < n; i += 8) {
 		uint64_t w;
 
+		if (i + 8 > n) {
+			if (n < 8)
+				break;
+			i = n - 8;	/* the last 8 bytes, again in part */
+		}
 		memcpy(&w, v + i, 8);
 		if (((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull) ||
 		    (((w ^ 0x7f7f7f7f7f7f7f7full) - 0x0101010101010101ull) &
 		     ~(w ^ 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull))
 			break;	/* a control, or a tab */
+		if (i + 8 == n) {
+			i = n;
+			break;
+		}
 	}
 	for (; i < n; i++)
 		bad |= ((uint8_t)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f;
@@ -703,10 +735,9 @@ static enum http1_err apply_header(struct http1 *p)
 /* absolute-form "http://host:port/p" keeps "/p"; authority-form stays. */
 static void finish_path(struct http1_head *h)
 {
-	char *s = h->path, *slash;
-	char *sep = strstr(s, "://");
+	char *s = h->path, *slash, *sep;
 
-	if (s[0] != '/' && s[0] != '*' && sep) {
+	if (s[0] != '/' && s[0] != '*' && (sep = strstr(s, "://"))) {
 		slash = strchr(sep + 3, '/');
 		if (slash) {
 			h->path_len = (uint8_t)strlen(slash);
@@ -869,7 +900,7 @@ static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_
 			return 0;
 		h->method = (uint8_t)method_lookup((const char *)d + i, k - i);
 		i = ++k;
-		for (; k < lim && is_target_char(d[k]) && d[k] != '?' && d[k] != '#'; k++)
+		for (; k < lim && !path_end[d[k]]; k++)
 			;
 		n = k - i;
 		if (n > HTTP1_PATH_MAX) {
@@ -930,9 +961,15 @@ static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_
 			return 0;
 		k = (uint64_t)(nl - d);
 		{
+			uint64_t j = i + 1, w;
 			uint8_t all = 1;
 
-			for (uint64_t j = i + 1; j < k; j++)
+			for (; j + 8 <= k; j += 8) {
+				memcpy(&w, d + j, 8);
+				if (!alnum_dash8(w))
+					break;
+			}
+			for (; j < k; j++)
 				all &= tchar[d[j]];
 			if (!all)
 				return 0;
@@ -951,8 +988,11 @@ static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_
 		n = (uint64_t)(nl - (d + k));
 		for (t = 0; t < n && is_ows((char)d[k + n - 1 - t]); t++)
 			;
-		if (apply_value(p, (const char *)d + k, (uint32_t)(n < VAL_MAX ? n : VAL_MAX),
-				(uint32_t)n, (uint32_t)t) != HTTP1_ERR_NONE)
+		/* what the byte walk keeps (VAL_MAX bytes), trimmed already when
+		 * the whole value fits: apply_value() trims the same way */
+		if (apply_value(p, (const char *)d + k,
+				(uint32_t)(n - t <= VAL_MAX ? n - t : VAL_MAX), (uint32_t)n,
+				(uint32_t)t) != HTTP1_ERR_NONE)
 			return 0;
 	}
 }

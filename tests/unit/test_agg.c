@@ -1002,7 +1002,8 @@ static void test_http_server_batch(void)
 			snprintf(ex[i], sizeof(ex[i]), "req-%u", (unsigned)(x >> 16) % 1000);
 			h[i] = (struct agg_http){
 				.service = svc[(x >> 20) % 3], .method = meth[(x >> 24) % 3],
-				.route = (x >> 28) % 50 ? route[i] : long_route, .tenant = tenant[i],
+				.route = (x >> 28) % 50 ? route[i] : long_route,
+				.tenant = (x >> 30) % 97 ? tenant[i] : NULL,	/* refused */
 				.status = (uint16_t)(200 + (x >> 32) % 4 * 100),
 				.duration_ns = (x >> 36) % 3000 * 100000,
 				.ttfb_ns = (x >> 40) % 8 ? (x >> 44) % 2000 * 50000 : AGG_NO_VALUE,
