@@ -117,6 +117,7 @@ struct http1 {
 	bool te_seen;
 	bool te_chunked;	/* last Transfer-Encoding token so far is chunked */
 	bool upgrade_hdr;	/* an Upgrade header with a value */
+	bool tenant_or_safe;	/* the tenant header name can be compared with name_is() */
 	struct http1_config cfg;
 	struct http1_head head;
 	char tok[TOK_MAX];
@@ -254,6 +255,33 @@ static inline bool name_is(const uint8_t *a, size_t n, const char *lit)
 	return (load64(a + n - 8) | low) == load64(lit + n - 8);
 }
 
+static inline uint32_t load32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* name_is() for 4 <= n < 8: two 4-byte blocks, overlapping. */
+static inline bool name_is_short(const uint8_t *a, size_t n, const char *lit)
+{
+	const uint32_t low = 0x20202020u;
+
+	return (load32(a) | low) == load32(lit) && (load32(a + n - 4) | low) == load32(lit + n - 4);
+}
+
+/* Whether name_is() may compare the tenant header name lit: OR-ing 0x20 is
+ * exact against a lower-case tchar c when c has that bit and is not '~'
+ * (which '^' would match); letters, digits, '-' and '.' all do. */
+static bool or_safe(const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((uint8_t)lit[i] & 0x20) || lit[i] == '~')
+			return false;
+	return n >= 4;
+}
+
 static enum http1_method method_lookup(const char *s, size_t n)
 {
 	for (int m = HTTP1_METHOD_GET; m < HTTP1_METHOD__MAX; m++)
@@ -354,6 +382,7 @@ struct http1 *http1__new(const struct http1_config *cfg, enum http1_kind kind, b
 	if (!p)
 		return NULL;
 	config_fix(&p->cfg, cfg);
+	p->tenant_or_safe = or_safe(p->cfg.tenant_header, p->cfg.tenant_header_len);
 	init_state(p, kind, synced);
 	return p;
 }
@@ -537,15 +566,17 @@ static uint32_t header_lookup(const struct http1 *p, const void *name, size_t n)
 	bool req = p->kind == HTTP1_REQUEST;
 
 	if (req && n == p->cfg.tenant_header_len &&
-	    eq_lower(t, n, p->cfg.tenant_header, p->cfg.tenant_header_len))
+	    (!p->tenant_or_safe ? eq_lower(t, n, p->cfg.tenant_header, n)
+	     : n >= 8	       ? name_is(t, n, p->cfg.tenant_header)
+			       : name_is_short(t, n, p->cfg.tenant_header)))
 		return H_TENANT;
 	switch (n) {
 	case 4:
-		return req && EQ_LIT(t, n, "host") ? H_HOST : H_UNKNOWN;
+		return req && name_is_short(t, n, "host") ? H_HOST : H_UNKNOWN;
 	case 6:
-		return req && EQ_LIT(t, n, "expect") ? H_EXPECT : H_UNKNOWN;
+		return req && name_is_short(t, n, "expect") ? H_EXPECT : H_UNKNOWN;
 	case 7:
-		return EQ_LIT(t, n, "upgrade") ? H_UPGRADE : H_UNKNOWN;
+		return name_is_short(t, n, "upgrade") ? H_UPGRADE : H_UNKNOWN;
 	case 10:
 		return name_is(t, n, "connection") ? H_CONNECTION : H_UNKNOWN;
 	case 11:
@@ -1600,6 +1631,7 @@ int http1_parse_head(const uint8_t *data, size_t len, enum http1_kind kind,
 	}
 	memset(&p, 0, sizeof(p));
 	config_fix(&p.cfg, cfg);
+	p.tenant_or_safe = or_safe(p.cfg.tenant_header, p.cfg.tenant_header_len);
 	init_state(&p, kind, true);
 	http1_input_init(&in, data, len, len, 0, 0, 0);
 	r = http1__next(&p, &in, &ev);

@@ -315,9 +315,23 @@ static int parse_pattern(const char *s, struct pattern *pt)
 
 /* ---- the pattern index ---- */
 
+/* ASCII lower case of every byte, by table: the hot loops look up a byte
+ * rather than compare it twice. */
+static const uint8_t lower_tab[256] = {
+#define L4(i) (i), (i) + 1, (i) + 2, (i) + 3
+#define L16(i) L4(i), L4((i) + 4), L4((i) + 8), L4((i) + 12)
+	L16(0x00), L16(0x10), L16(0x20), L16(0x30),
+	0x40, L4(0x61), L4(0x65), L4(0x69), L4(0x6d), L4(0x71), L4(0x75), 0x79, 0x7a,
+	0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	L16(0x60), L16(0x70), L16(0x80), L16(0x90), L16(0xa0), L16(0xb0), L16(0xc0),
+	L16(0xd0), L16(0xe0), L16(0xf0),
+#undef L16
+#undef L4
+};
+
 static char lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	return (char)lower_tab[(uint8_t)c];
 }
 
 /* FNV-1a of the lower-cased segment, mixed with its depth; never 0. In
