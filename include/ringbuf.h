@@ -7,9 +7,10 @@
  * record. The probes read that position at every reservation, on the CPU of
  * the traced thread, so under load its cache line moves between the two
  * CPUs once per record, and the reader pays a cache miss for each store.
- * Here the position is published every RINGBUF_PUBLISH_BYTES of records and
- * at the end of a drain: the space is handed back a little later (at most
- * 256 KiB of an 8 MiB ring), the probes see the same records.
+ * Here the position is published every RINGBUF_PUBLISH_BYTES of records (an
+ * eighth of the ring if that is less) and at the end of a drain: the space
+ * is handed back a little later (at most 256 KiB of an 8 MiB ring, 8 KiB of
+ * a 64 KiB one), the probes see the same records.
  *
  * The layout is the kernel's (uapi: BPF_RINGBUF_*): a page with the consumer
  * position (read-write), a page with the producer position, then the data

@@ -59,6 +59,10 @@ int64_t ringbuf__consume(struct ringbuf *rb, ringbuf_fn fn, void *ctx)
 {
 	unsigned long cons = __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE), prod;
 	unsigned long published = cons;
+	/* a batch is at most an eighth of the ring: a small ring (64 KiB is
+	 * allowed) must not stay full for the probes for a whole drain */
+	const size_t batch = (rb->mask + 1) / 8 < RINGBUF_PUBLISH_BYTES ? (rb->mask + 1) / 8
+									: RINGBUF_PUBLISH_BYTES;
 	int64_t n = 0;
 	int err;
 	bool more;
@@ -83,7 +87,7 @@ int64_t ringbuf__consume(struct ringbuf *rb, ringbuf_fn fn, void *ctx)
 				}
 			}
 			/* the space back to the probes, a batch at a time */
-			if (cons - published >= RINGBUF_PUBLISH_BYTES) {
+			if (cons - published >= batch) {
 				__atomic_store_n(rb->consumer_pos, cons, __ATOMIC_RELEASE);
 				published = cons;
 			}
