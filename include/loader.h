@@ -10,13 +10,17 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ringbuf.h"
 #include "sba_abi.h"
 
 struct observer_bpf;
 
 struct loader {
 	struct observer_bpf *skel;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;		/* libbpf's reader (tests); the loop uses ring */
+	struct ringbuf ring;
+	ring_buffer_sample_fn fn;
+	void *fn_ctx;
 	int wake_fd;		/* epoll, edge-triggered on the ring: forced wakeups only */
 	int n_attached;		/* programs attached */
 };
@@ -31,9 +35,9 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 		  void *ctx);
 
 /*
- * Waits up to timeout_ms, or until the kernel forces a wakeup because the
- * ring is filling up, then hands every waiting record to the callback.
- * Returns the number of records or -errno (-EINTR when a signal came).
+ * Waits up to timeout_ms (0: not at all), or until the kernel forces a
+ * wakeup because the ring is filling up, then hands every waiting record to
+ * the callback (ringbuf.h). Returns the number of records or -errno.
  */
 int loader__drain(struct loader *l, int timeout_ms);
 

@@ -68,6 +68,10 @@ struct fam {
 	uint64_t *hash;		/* per slot */
 	uint32_t *svc_of;	/* per slot: service index or NONE */
 	bool *svc_over;		/* per slot: the service's own overflow (not capped) */
+	/* HTTP_SERVER only, per slot: the quantile window series of the same
+	 * service and route, as (slot, generation); generation 0: not known */
+	uint32_t *wq_slot;
+	uint64_t *wq_gen;
 	uint32_t *free;
 	uint32_t nfree;
 	struct oindex idx;
@@ -99,6 +103,7 @@ struct agg {
 	uint64_t n_svc;		/* shared */
 	uint64_t ttl_ns, slot_ns, seed;
 	struct hist_bounds bounds;
+	char batch_keys[AGG_BATCH_MAX * 256];	/* the writer's: keys of a batch */
 };
 
 static const struct agg_family_info families[AGG_FAMILY__MAX] = {
@@ -421,6 +426,12 @@ static int fam_init(struct fam *fm, const struct agg_family_info *in, uint32_t c
 	fm->hash = calloc(fm->nslots, sizeof(*fm->hash));
 	fm->svc_of = calloc(fm->nslots, sizeof(*fm->svc_of));
 	fm->svc_over = calloc(fm->nslots, sizeof(*fm->svc_over));
+	if (in == &families[AGG_HTTP_SERVER]) {
+		fm->wq_slot = calloc(fm->nslots, sizeof(*fm->wq_slot));
+		fm->wq_gen = calloc(fm->nslots, sizeof(*fm->wq_gen));
+		if (!fm->wq_slot || !fm->wq_gen)
+			return -ENOMEM;
+	}
 	fm->free = calloc(fm->nslots, sizeof(*fm->free));
 	fm->order = calloc(fm->nslots, sizeof(*fm->order));
 	if (!fm->arena || !fm->hash || !fm->svc_of || !fm->svc_over || !fm->free || !fm->order)
@@ -496,6 +507,8 @@ void agg__free(struct agg *a)
 		free(fm->hash);
 		free(fm->svc_of);
 		free(fm->svc_over);
+		free(fm->wq_slot);
+		free(fm->wq_gen);
 		free(fm->free);
 		free(fm->order);
 		free(fm->idx.tab);
@@ -677,6 +690,8 @@ static uint32_t insert(struct agg *a, struct fam *fm, enum agg_family f, const s
 	fm->hash[slot] = k->hash;
 	fm->svc_of[slot] = svc;
 	fm->svc_over[slot] = svc_over;
+	if (fm->wq_gen)
+		fm->wq_gen[slot] = 0;	/* a new series: its window is not known yet */
 	oindex_put(&fm->idx, k->hash, slot);
 	if (svc != NONE) {
 		a->svc[svc].count[f] += !svc_over;
@@ -915,6 +930,37 @@ static void status_code_str(uint16_t code, char out[8])
 	out[3] = '\0';
 }
 
+/* The labels of an HTTP_SERVER series, and of its quantile window (q). */
+static void http_server_labels(const struct agg_http *h, char status[8], const char *l[5],
+			       const char *q[2])
+{
+	status_code_str(h->status, status);
+	l[0] = h->service;
+	l[1] = h->method;
+	l[2] = h->route;
+	l[3] = status;
+	l[4] = h->tenant;
+	q[0] = h->service;
+	q[1] = h->route;
+}
+
+/* What an exchange adds to its series, and to its window. */
+static void http_server_update(const struct agg_http *h, struct agg_update *u)
+{
+	agg_update_init(u);
+	u->add[AGG_HTTP_REQUESTS] = 1;
+	u->obs_ns[AGG_HTTP_DURATION] = h->duration_ns;
+	u->obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
+	u->ex_kind = h->ex_kind;
+	u->ex_id = h->ex_id;
+}
+
+static void window_update(const struct agg_http *h, struct agg_update *u)
+{
+	agg_update_init(u);
+	u->wq_ns = h->duration_ns;
+}
+
 /* hash: the keys' hashes of the series and of its window, when known (0: no). */
 static int http_server(struct agg *a, const struct agg_http *h, uint64_t now,
 		       const uint64_t hash[2])
@@ -924,25 +970,12 @@ static int http_server(struct agg *a, const struct agg_http *h, uint64_t now,
 	struct agg_update u;
 	int ret;
 
-	status_code_str(h->status, status);
-	l[0] = h->service;
-	l[1] = h->method;
-	l[2] = h->route;
-	l[3] = status;
-	l[4] = h->tenant;
-	agg_update_init(&u);
-	u.add[AGG_HTTP_REQUESTS] = 1;
-	u.obs_ns[AGG_HTTP_DURATION] = h->duration_ns;
-	u.obs_ns[AGG_HTTP_TTFB] = h->ttfb_ns;
-	u.ex_kind = h->ex_kind;
-	u.ex_id = h->ex_id;
+	http_server_labels(h, status, l, q);
+	http_server_update(h, &u);
 	ret = update(a, AGG_HTTP_SERVER, l, &u, now, hash[0]);
 	if (ret < 0)
 		return ret;
-	agg_update_init(&u);
-	u.wq_ns = h->duration_ns;
-	q[0] = h->service;
-	q[1] = h->route;
+	window_update(h, &u);
 	update(a, AGG_HTTP_QUANTILE, q, &u, now, hash[1]);
 	return ret;
 }
@@ -999,80 +1032,142 @@ static uint64_t *prefetch_series(const struct fam *fm, uint32_t slot)
 	return s->v;
 }
 
-/* The two keys of an HTTP_SERVER update (the series, and its quantile
- * window), hashed as agg__update() hashes them. */
-static void http_server_keys(const struct agg *a, const struct agg_http *h, uint64_t hash[2])
+/* The key of an HTTP_SERVER update's series, packed and hashed as
+ * agg__update() would. */
+struct prekey {
+	uint64_t hash;		/* 0: none (a label to fold: the update decides) */
+	uint32_t slot;		/* the series the index names for it, a hint; NONE */
+	uint16_t off, len;	/* in the batch's key buffer */
+};
+
+#define BATCH_KEYS sizeof(((struct agg *)0)->batch_keys)	/* bytes of packed keys per batch */
+
+static void http_server_key(const struct agg *a, const struct agg_http *h, char *buf,
+			    size_t *used, struct prekey *pk)
 {
 	char status[8];
-	struct key k;
+	const char *val[5] = { h->service, h->method, h->route, status, h->tenant };
+	size_t len[5], klen = 5, o = 0;
+	char *dst;
 
 	status_code_str(h->status, status);
-	k.n = 5;
-	k.val[0] = h->service;
-	k.val[1] = h->method;
-	k.val[2] = h->route;
-	k.val[3] = status;
-	k.val[4] = h->tenant;
-	for (uint32_t i = 0; i < k.n; i++)
-		k.len[i] = strnlen(k.val[i], AGG_LABEL_MAX + 1);
-	hash[0] = 0;
-	hash[1] = 0;
-	/* a label too long is folded by the update: no hint for it */
-	for (uint32_t i = 0; i < k.n; i++)
-		if (k.len[i] > AGG_LABEL_MAX)
-			return;
-	if (k.len[0] + k.len[1] + k.len[2] + k.len[3] + k.len[4] + 5 > AGG_KEY_MAX)
+	pk->hash = 0;
+	pk->slot = NONE;
+	for (uint32_t i = 0; i < 5; i++) {
+		if (!val[i])
+			return;	/* refused by the update */
+		len[i] = strnlen(val[i], AGG_LABEL_MAX + 1);
+		if (len[i] > AGG_LABEL_MAX)
+			return;	/* folded by the update: no key for it */
+		klen += len[i];
+	}
+	if (klen > AGG_KEY_MAX || *used + klen > BATCH_KEYS)
 		return;
+	dst = buf + *used;
+	for (uint32_t i = 0; i < 5; i++) {
+		memcpy(dst + o, val[i], len[i]);
+		o += len[i];
+		dst[o++] = '\0';
+	}
+	pk->off = (uint16_t)*used;
+	pk->len = (uint16_t)o;
+	pk->hash = hash_bytes(dst, o, a->seed);
+	*used += o;
+}
+
+/* The window series of (service, route) when it exists as such (not
+ * folded), or NONE. */
+static uint32_t window_slot(struct agg *a, const struct agg_http *h)
+{
+	struct fam *fq = &a->fam[AGG_HTTP_QUANTILE];
+	struct key k = { .n = 2, .val = { h->service, h->route } };
+	uint32_t pos;
+
+	for (uint32_t i = 0; i < 2; i++) {
+		k.len[i] = strnlen(k.val[i], AGG_LABEL_MAX + 1);
+		if (k.len[i] > AGG_LABEL_MAX)
+			return NONE;
+	}
 	key_build(&k, a->seed);
-	hash[0] = k.hash;
-	k.n = 2;
-	k.val[1] = h->route;
-	k.len[1] = k.len[2];
-	key_build(&k, a->seed);
-	hash[1] = k.hash;
+	pos = find(fq, k.buf, k.klen, k.hash);
+	return pos == NONE ? NONE : fq->idx.tab[pos].id;
 }
 
 void agg__http_server_batch(struct agg *a, const struct agg_http *h, const uint64_t *now_ns,
 			    size_t n)
 {
-	const struct fam *fs = &a->fam[AGG_HTTP_SERVER], *fq = &a->fam[AGG_HTTP_QUANTILE];
-	uint64_t hash[AGG_BATCH_MAX][2];
-	uint32_t slot;
+	struct fam *fs = &a->fam[AGG_HTTP_SERVER], *fq = &a->fam[AGG_HTTP_QUANTILE];
+	char *keys = a->batch_keys;
+	struct prekey pk[AGG_BATCH_MAX];
+	size_t used = 0;
 
 	if (n > AGG_BATCH_MAX)
 		n = AGG_BATCH_MAX;
-	/* 1: the index entries */
+	/* 1: the keys, and their index entries */
 	for (size_t i = 0; i < n; i++) {
-		http_server_keys(a, &h[i], hash[i]);
-		if (!hash[i][0])
-			continue;
-		prefetch_w(&fs->idx.tab[(uint32_t)hash[i][0] & fs->idx.mask]);
-		prefetch_w(&fq->idx.tab[(uint32_t)hash[i][1] & fq->idx.mask]);
+		http_server_key(a, &h[i], keys, &used, &pk[i]);
+		if (pk[i].hash)
+			prefetch_w(&fs->idx.tab[(uint32_t)pk[i].hash & fs->idx.mask]);
 	}
-	/* 2: the series, and the words the update will change */
+	/* 2: the series, the words the update will change, and what the
+	 * series knows of its window */
 	for (size_t i = 0; i < n; i++) {
-		if (!hash[i][0])
+		uint64_t *v;
+
+		if (!pk[i].hash || (pk[i].slot = hint_slot(fs, pk[i].hash)) == NONE)
 			continue;
-		slot = hint_slot(fs, hash[i][0]);
-		if (slot != NONE) {
-			uint64_t *v = prefetch_series(fs, slot);
-
-			prefetch_hist(a, v, fs->lay.off_hist, h[i].duration_ns);
-			prefetch_hist(a, v, fs->lay.off_hist + HIST_WORDS, h[i].ttfb_ns);
-		}
-		slot = hint_slot(fq, hash[i][1]);
-		if (slot != NONE) {
-			struct wquant *wq = (struct wquant *)&prefetch_series(fq, slot)[fq->lay.off_wq];
-			struct wq_slot *ws = &wq->s[(now_ns[i] / a->slot_ns + 1) % WINDOW_RING];
-
-			prefetch_w(ws);
-			if (h[i].duration_ns != AGG_NO_VALUE)
-				prefetch_w(&ws->n[wquant_bucket(h[i].duration_ns)]);
-		}
+		v = prefetch_series(fs, pk[i].slot);
+		prefetch_hist(a, v, fs->lay.off_hist, h[i].duration_ns);
+		prefetch_hist(a, v, fs->lay.off_hist + HIST_WORDS, h[i].ttfb_ns);
+		prefetch_w(&fs->wq_slot[pk[i].slot]);
+		prefetch_w(&fs->wq_gen[pk[i].slot]);
 	}
-	/* 3: the updates, as one by one (with the hashes of 1) */
-	for (size_t i = 0; i < n; i++)
-		http_server(a, &h[i], now_ns[i], hash[i]);
+	/* 3: the windows */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = pk[i].slot;
+		struct wquant *wq;
+
+		if (s == NONE || !fs->wq_gen[s])
+			continue;
+		wq = (struct wquant *)&prefetch_series(fq, fs->wq_slot[s])[fq->lay.off_wq];
+		if (h[i].duration_ns != AGG_NO_VALUE)
+			prefetch_w(&wq->s[(now_ns[i] / a->slot_ns + 1) % WINDOW_RING]
+					    .n[wquant_bucket(h[i].duration_ns)]);
+	}
+	/* 4: the updates, as one by one: an existing series by its key, and
+	 * its window by the slot it remembers; anything else (a new series, a
+	 * fold, a window not known yet) as agg__http_server() */
+	for (size_t i = 0; i < n; i++) {
+		static const uint64_t none[2];
+		struct agg_update u;
+		uint32_t pos, slot, ws;
+
+		pos = pk[i].hash ? find(fs, keys + pk[i].off, pk[i].len, pk[i].hash) : NONE;
+		if (pos == NONE) {
+			http_server(a, &h[i], now_ns[i], none);
+			continue;
+		}
+		slot = fs->idx.tab[pos].id;
+		http_server_update(&h[i], &u);
+		apply(a, fs, slot, &u, now_ns[i]);
+		window_update(&h[i], &u);
+		ws = fs->wq_slot[slot];
+		if (fs->wq_gen[slot] && slot_at(fq, ws)->gen == fs->wq_gen[slot]) {
+			apply(a, fq, ws, &u, now_ns[i]);
+			continue;
+		}
+		/* not known, or gone since: the update finds it, or makes it */
+		{
+			char status[8];
+			const char *l[5], *q[2];
+
+			http_server_labels(&h[i], status, l, q);
+			update(a, AGG_HTTP_QUANTILE, q, &u, now_ns[i], 0);
+		}
+		ws = window_slot(a, &h[i]);
+		fs->wq_slot[slot] = ws;
+		fs->wq_gen[slot] = ws == NONE ? 0 : slot_at(fq, ws)->gen;
+	}
 }
 
 int agg__http_client(struct agg *a, const struct agg_http *h, uint64_t now)

@@ -55,7 +55,7 @@ static const struct opt_doc opts[] = {
 	{ { "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, "BYTES",
 	  "size of the kernel->user ring buffer, a power of two (default 8388608)" },
 	{ { "poll-ms", required_argument, NULL, OPT_POLL_MS }, "MS",
-	  "how often the ring buffer is drained (default 10)" },
+	  "how often the ring buffer is drained (default 100)" },
 	{ { "max-conns", required_argument, NULL, OPT_MAX_CONNS }, "N",
 	  "open fds of target processes tracked at once (default 65536)" },
 	{ { "max-targets", required_argument, NULL, OPT_MAX_TARGETS }, "N",
@@ -211,7 +211,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	cfg->cap_body = SBA_CAP_BODY_DEFAULT;
 	cfg->cap_tail = SBA_CAP_TAIL_DEFAULT;
 	cfg->ringbuf_bytes = 8 << 20;
-	cfg->poll_ms = 10;
+	cfg->poll_ms = 100;
 	cfg->max_conns = 65536;
 	cfg->max_targets = 32768;
 	httpd_config_defaults(&cfg->http);

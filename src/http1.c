@@ -117,6 +117,7 @@ struct http1 {
 	bool te_seen;
 	bool te_chunked;	/* last Transfer-Encoding token so far is chunked */
 	bool upgrade_hdr;	/* an Upgrade header with a value */
+	bool tenant_or_safe;	/* the tenant header name can be compared with name_is() */
 	struct http1_config cfg;
 	struct http1_head head;
 	char tok[TOK_MAX];
@@ -168,6 +169,29 @@ static const uint8_t tchar[256] = {
 static bool is_tchar(uint8_t c)
 {
 	return tchar[c];
+}
+
+/* Ends the path part of a request target: not a target byte (controls,
+ * space, DEL), or the start of the query or fragment. */
+static const uint8_t path_end[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	[0x7f] = 1,
+};
+
+/* Whether all 8 bytes of w are ASCII letters, digits or '-': the bytes of
+ * nearly every header name, so a name is checked 8 bytes at a time and
+ * byte by byte (tchar[]) only where this says no. */
+static inline bool alnum_dash8(uint64_t w)
+{
+	const uint64_t h = 0x8080808080808080ull, m = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = w & m, l = x | 0x2020202020202020ull;
+	/* byte in [lo, hi] on 7-bit bytes: no carry crosses a byte */
+#define IN(v, lo, hi) (((v) + 0x0101010101010101ull * (0x80 - (lo))) & \
+		       ~((v) + 0x0101010101010101ull * (0x7f - (hi))) & h)
+	uint64_t ok = IN(l, 'a', 'z') | IN(x, '0', '9') | IN(x, '-', '-');
+#undef IN
+	return (ok & ~w & h) == h;
 }
 
 static uint8_t lower(uint8_t c)
@@ -229,6 +253,33 @@ static inline bool name_is(const uint8_t *a, size_t n, const char *lit)
 		if ((load64(a + i) | low) != load64(lit + i))
 			return false;
 	return (load64(a + n - 8) | low) == load64(lit + n - 8);
+}
+
+static inline uint32_t load32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* name_is() for 4 <= n < 8: two 4-byte blocks, overlapping. */
+static inline bool name_is_short(const uint8_t *a, size_t n, const char *lit)
+{
+	const uint32_t low = 0x20202020u;
+
+	return (load32(a) | low) == load32(lit) && (load32(a + n - 4) | low) == load32(lit + n - 4);
+}
+
+/* Whether name_is() may compare the tenant header name lit: OR-ing 0x20 is
+ * exact against a lower-case tchar c when c has that bit and is not '~'
+ * (which '^' would match); letters, digits, '-' and '.' all do. */
+static bool or_safe(const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((uint8_t)lit[i] & 0x20) || lit[i] == '~')
+			return false;
+	return n >= 4;
 }
 
 static enum http1_method method_lookup(const char *s, size_t n)
@@ -331,6 +382,7 @@ struct http1 *http1__new(const struct http1_config *cfg, enum http1_kind kind, b
 	if (!p)
 		return NULL;
 	config_fix(&p->cfg, cfg);
+	p->tenant_or_safe = or_safe(p->cfg.tenant_header, p->cfg.tenant_header_len);
 	init_state(p, kind, synced);
 	return p;
 }
@@ -514,15 +566,17 @@ static uint32_t header_lookup(const struct http1 *p, const void *name, size_t n)
 	bool req = p->kind == HTTP1_REQUEST;
 
 	if (req && n == p->cfg.tenant_header_len &&
-	    eq_lower(t, n, p->cfg.tenant_header, p->cfg.tenant_header_len))
+	    (!p->tenant_or_safe ? eq_lower(t, n, p->cfg.tenant_header, n)
+	     : n >= 8	       ? name_is(t, n, p->cfg.tenant_header)
+			       : name_is_short(t, n, p->cfg.tenant_header)))
 		return H_TENANT;
 	switch (n) {
 	case 4:
-		return req && EQ_LIT(t, n, "host") ? H_HOST : H_UNKNOWN;
+		return req && name_is_short(t, n, "host") ? H_HOST : H_UNKNOWN;
 	case 6:
-		return req && EQ_LIT(t, n, "expect") ? H_EXPECT : H_UNKNOWN;
+		return req && name_is_short(t, n, "expect") ? H_EXPECT : H_UNKNOWN;
 	case 7:
-		return EQ_LIT(t, n, "upgrade") ? H_UPGRADE : H_UNKNOWN;
+		return name_is_short(t, n, "upgrade") ? H_UPGRADE : H_UNKNOWN;
 	case 10:
 		return name_is(t, n, "connection") ? H_CONNECTION : H_UNKNOWN;
 	case 11:
@@ -610,14 +664,23 @@ static enum http1_err apply_value(struct http1 *p, const char *v, uint32_t kept,
 	 * 8 bytes at a time while none is below 0x20 or 0x7f, then byte by byte */
 	uint32_t i = 0;
 
-	for (; i + 8 <= n; i += 8) {
+	for (; i < n; i += 8) {
 		uint64_t w;
 
+		if (i + 8 > n) {
+			if (n < 8)
+				break;
+			i = n - 8;	/* the last 8 bytes, again in part */
+		}
 		memcpy(&w, v + i, 8);
 		if (((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull) ||
 		    (((w ^ 0x7f7f7f7f7f7f7f7full) - 0x0101010101010101ull) &
 		     ~(w ^ 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull))
 			break;	/* a control, or a tab */
+		if (i + 8 == n) {
+			i = n;
+			break;
+		}
 	}
 	for (; i < n; i++)
 		bad |= ((uint8_t)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f;
@@ -703,10 +766,9 @@ static enum http1_err apply_header(struct http1 *p)
 /* absolute-form "http://host:port/p" keeps "/p"; authority-form stays. */
 static void finish_path(struct http1_head *h)
 {
-	char *s = h->path, *slash;
-	char *sep = strstr(s, "://");
+	char *s = h->path, *slash, *sep;
 
-	if (s[0] != '/' && s[0] != '*' && sep) {
+	if (s[0] != '/' && s[0] != '*' && (sep = strstr(s, "://"))) {
 		slash = strchr(sep + 3, '/');
 		if (slash) {
 			h->path_len = (uint8_t)strlen(slash);
@@ -869,7 +931,7 @@ static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_
 			return 0;
 		h->method = (uint8_t)method_lookup((const char *)d + i, k - i);
 		i = ++k;
-		for (; k < lim && is_target_char(d[k]) && d[k] != '?' && d[k] != '#'; k++)
+		for (; k < lim && !path_end[d[k]]; k++)
 			;
 		n = k - i;
 		if (n > HTTP1_PATH_MAX) {
@@ -930,9 +992,15 @@ static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_
 			return 0;
 		k = (uint64_t)(nl - d);
 		{
+			uint64_t j = i + 1, w;
 			uint8_t all = 1;
 
-			for (uint64_t j = i + 1; j < k; j++)
+			for (; j + 8 <= k; j += 8) {
+				memcpy(&w, d + j, 8);
+				if (!alnum_dash8(w))
+					break;
+			}
+			for (; j < k; j++)
 				all &= tchar[d[j]];
 			if (!all)
 				return 0;
@@ -951,8 +1019,11 @@ static uint64_t fast_head(struct http1 *p, const uint8_t *d, uint64_t i, uint64_
 		n = (uint64_t)(nl - (d + k));
 		for (t = 0; t < n && is_ows((char)d[k + n - 1 - t]); t++)
 			;
-		if (apply_value(p, (const char *)d + k, (uint32_t)(n < VAL_MAX ? n : VAL_MAX),
-				(uint32_t)n, (uint32_t)t) != HTTP1_ERR_NONE)
+		/* what the byte walk keeps (VAL_MAX bytes), trimmed already when
+		 * the whole value fits: apply_value() trims the same way */
+		if (apply_value(p, (const char *)d + k,
+				(uint32_t)(n - t <= VAL_MAX ? n - t : VAL_MAX), (uint32_t)n,
+				(uint32_t)t) != HTTP1_ERR_NONE)
 			return 0;
 	}
 }
@@ -1560,6 +1631,7 @@ int http1_parse_head(const uint8_t *data, size_t len, enum http1_kind kind,
 	}
 	memset(&p, 0, sizeof(p));
 	config_fix(&p.cfg, cfg);
+	p.tenant_or_safe = or_safe(p.cfg.tenant_header, p.cfg.tenant_header_len);
 	init_state(&p, kind, true);
 	http1_input_init(&in, data, len, len, 0, 0, 0);
 	r = http1__next(&p, &in, &ev);

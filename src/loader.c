@@ -392,6 +392,15 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 		pr_err("failed to open the ring buffer: %s\n", strerror(-err));
 		goto out_stop;
 	}
+	/* the loop's reader: hands space back per batch, not per record */
+	err = ringbuf__open(&l->ring, bpf_map__fd(l->skel->maps.events),
+			    bpf_map__max_entries(l->skel->maps.events));
+	if (err) {
+		pr_err("failed to map the ring buffer: %s\n", strerror(-err));
+		goto out_stop;
+	}
+	l->fn = fn;
+	l->fn_ctx = ctx;
 	/* Edge-triggered: level-triggered, the ring's fd reads as ready while
 	 * any record waits, so under steady traffic the loop would wake for a
 	 * few records at a time instead of batching poll_ms worth of them. An
@@ -416,13 +425,17 @@ int loader__drain(struct loader *l, int timeout_ms)
 {
 	struct epoll_event ev;
 
-	if (epoll_wait(l->wake_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+	int64_t n;
+
+	if (timeout_ms && epoll_wait(l->wake_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
-	return ring_buffer__consume(l->rb);
+	n = ringbuf__consume(&l->ring, l->fn, l->fn_ctx);
+	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 void loader__stop(struct loader *l)
 {
+	ringbuf__close(&l->ring);
 	if (l->rb) {
 		if (l->wake_fd > 0)
 			close(l->wake_fd);

@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	/* Whatever is still in the ring was seen: deliver it before leaving. */
-	ring_buffer__consume(l.rb);
+	loader__drain(&l, 0);
 	pipeline__flush(pipe);
 	forget_exited(&l, &ev, &cfg);
 	if (cfg.trace || cfg.stats)

@@ -315,20 +315,50 @@ static int parse_pattern(const char *s, struct pattern *pt)
 
 /* ---- the pattern index ---- */
 
+/* ASCII lower case of every byte, by table: the hot loops look up a byte
+ * rather than compare it twice. */
+static const uint8_t lower_tab[256] = {
+#define L4(i) (i), (i) + 1, (i) + 2, (i) + 3
+#define L16(i) L4(i), L4((i) + 4), L4((i) + 8), L4((i) + 12)
+	L16(0x00), L16(0x10), L16(0x20), L16(0x30),
+	0x40, L4(0x61), L4(0x65), L4(0x69), L4(0x6d), L4(0x71), L4(0x75), 0x79, 0x7a,
+	0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	L16(0x60), L16(0x70), L16(0x80), L16(0x90), L16(0xa0), L16(0xb0), L16(0xc0),
+	L16(0xd0), L16(0xe0), L16(0xf0),
+#undef L16
+#undef L4
+};
+
 static char lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	return (char)lower_tab[(uint8_t)c];
 }
 
-/* FNV-1a of the lower-cased segment, mixed with its depth; never 0. */
-static uint32_t seg_hash(const char *s, size_t n, uint32_t depth)
+/* FNV-1a of the lower-cased segment, mixed with its depth; never 0. In
+ * three steps, so that a path is hashed while it is split. */
+static uint32_t seg_hash_init(uint32_t depth)
 {
-	uint32_t h = 2166136261u ^ (depth * 0x9e3779b9u);
+	return 2166136261u ^ (depth * 0x9e3779b9u);
+}
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)lower(s[i])) * 16777619u;
+static uint32_t seg_hash_step(uint32_t h, char c)
+{
+	return (h ^ (unsigned char)lower(c)) * 16777619u;
+}
+
+static uint32_t seg_hash_end(uint32_t h)
+{
 	h ^= h >> 15;
 	return h ? h : 1;
+}
+
+static uint32_t seg_hash(const char *s, size_t n, uint32_t depth)
+{
+	uint32_t h = seg_hash_init(depth);
+
+	for (size_t i = 0; i < n; i++)
+		h = seg_hash_step(h, s[i]);
+	return seg_hash_end(h);
 }
 
 static bool seg_eq(const char *a, const char *b, size_t n)
@@ -546,36 +576,6 @@ int route_patterns__load(struct route_patterns *rp, const char *file, int *bad_l
 	return err;
 }
 
-struct pathseg {
-	size_t off;
-	size_t len;
-};
-
-/* Splits into at most max segments; returns the count, max + 1 if more. */
-static size_t split_path(const char *p, size_t len, struct pathseg *sg, size_t max)
-{
-	size_t i = 0, n = 0;
-
-	while (i < len) {
-		size_t j;
-
-		if (p[i] == '/') {
-			i++;
-			continue;
-		}
-		j = i;
-		while (j < len && p[j] != '/')
-			j++;
-		if (n == max)
-			return max + 1;
-		sg[n].off = i;
-		sg[n].len = j - i;
-		n++;
-		i = j;
-	}
-	return n;
-}
-
 const char *route_patterns__text(const struct route_patterns *rp, int i)
 {
 	return rp && i >= 0 && (uint32_t)i < rp->n ? rp->v[i].text : NULL;
@@ -586,38 +586,53 @@ const char *route_patterns__match(const struct route_patterns *rp, const char *p
 	return route_patterns__text(rp, route_patterns__find(rp, path, len));
 }
 
+/* Ends a segment: '/', and the query or fragment that end the path. */
+static const uint8_t seg_end[256] = { ['/'] = 1, ['?'] = 2, ['#'] = 2 };
+
 int route_patterns__find(const struct route_patterns *rp, const char *path, size_t len)
 {
-	struct pathseg sg[ROUTE_MAX_SEGMENTS + 1];
 	uint64_t cand[ROUTE_MAX_PATTERNS / 64], any = 0;
 	const uint64_t *lenset;
-	size_t nps, depth;
+	size_t i = 1, nps = 0;
 	uint32_t words;
 
-	if (!rp || !rp->n || !path)
+	if (!rp || !rp->n || !path || len == 0 || path[0] != '/')
 		return -1;
-	len = path_len(path, len);
-	if (len == 0 || path[0] != '/')
-		return -1;
-	nps = split_path(path, len, sg, ROUTE_MAX_SEGMENTS);
 	words = (rp->n + 63) / 64;
-	lenset = set_of(rp, SET_LEN(nps));
 	for (uint32_t w = 0; w < words; w++)
-		any |= cand[w] = lenset[w];
-	depth = nps < ROUTE_MAX_SEGMENTS ? nps : ROUTE_MAX_SEGMENTS;
-	for (size_t d = 0; d < depth && any; d++) {
-		const char *s = path + sg[d].off;
-		const struct lit *l = lit_find(rp, s, sg[d].len, (uint32_t)d,
-					       seg_hash(s, sg[d].len, (uint32_t)d));
-		const uint64_t *a = set_of(rp, SET_ANY(d)), *b = l ? set_of(rp, l->set) : NULL;
+		any |= cand[w] = ~0ull;
+	/* one pass: split at '/', hash each segment, narrow the candidates;
+	 * the path length's set is applied at the end (the order of ANDs does
+	 * not matter), past ROUTE_MAX_SEGMENTS only the count does */
+	while (i < len && any && nps <= ROUTE_MAX_SEGMENTS) {
+		size_t s = i;
+		uint32_t h;
 
-		any = 0;
-		for (uint32_t w = 0; w < words; w++)
-			any |= cand[w] &= a[w] | (b ? b[w] : 0);
+		if (seg_end[(uint8_t)path[i]] == 2)
+			break;
+		if (path[i] == '/') {
+			i++;
+			continue;
+		}
+		h = seg_hash_init((uint32_t)nps);
+		for (; i < len && !seg_end[(uint8_t)path[i]]; i++)
+			h = seg_hash_step(h, path[i]);
+		if (nps < ROUTE_MAX_SEGMENTS) {
+			const struct lit *l = lit_find(rp, path + s, i - s, (uint32_t)nps,
+						       seg_hash_end(h));
+			const uint64_t *a = set_of(rp, SET_ANY(nps));
+			const uint64_t *b = l ? set_of(rp, l->set) : NULL;
+
+			any = 0;
+			for (uint32_t w = 0; w < words; w++)
+				any |= cand[w] &= a[w] | (b ? b[w] : 0);
+		}
+		nps++;
 	}
+	lenset = set_of(rp, SET_LEN(nps));
 	for (uint32_t w = 0; w < words && any; w++)
-		if (cand[w])
-			return (int)(w * 64 + (uint32_t)__builtin_ctzll(cand[w]));
+		if (cand[w] & lenset[w])
+			return (int)(w * 64 + (uint32_t)__builtin_ctzll(cand[w] & lenset[w]));
 	return -1;
 }
 

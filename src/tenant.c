@@ -44,18 +44,27 @@ struct tenant_topk {
 	uint64_t evictions;
 };
 
+/* [A-Za-z0-9._-] */
+static const uint8_t tenant_char[256] = {
+	['-'] = 1, ['.'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+#define R(c) [c] = 1, [c + 32] = 1
+	R('A'), R('B'), R('C'), R('D'), R('E'), R('F'), R('G'), R('H'), R('I'), R('J'),
+	R('K'), R('L'), R('M'), R('N'), R('O'), R('P'), R('Q'), R('R'), R('S'), R('T'),
+	R('U'), R('V'), R('W'), R('X'), R('Y'), R('Z'),
+#undef R
+};
+
 bool tenant_is_valid(const char *v, size_t len)
 {
+	uint8_t ok = 1;
+
 	if (!v || len == 0 || len > TENANT_MAX_LEN)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	for (size_t i = 0; i < len; i++)
+		ok &= tenant_char[(uint8_t)v[i]];
+	return ok;
 }
 
 struct tenant_topk *tenant_topk__new(uint32_t k)

@@ -119,7 +119,7 @@ async function assertExact(pred, what) {
 			return sum(have) >= sum(want);
 		}, 10000, what);
 	} catch { /* the comparison below says what differs */ }
-	await sleep(100); // anything more would be counted by now
+	await sleep(250); // anything more would be counted by now (a drain is every 100 ms)
 	text = await scrape();
 	have = restrict(serverSeries(text), pred);
 	assert.equal(show(have), show(want), `${what}: observer (left) vs client (right)`);

@@ -207,6 +207,34 @@ static void test_configured_tenant_header(void)
 			     &cfg, "x-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 		     -EINVAL);
 	CHECK_EQ_STR(cfg.tenant_header, "x-org");	/* unchanged by refusals */
+
+	/* names compared 4 or 8 bytes at a time, and names that cannot be:
+	 * '^' is not '~', '_' is not DEL, whatever their case */
+	{
+		static const struct {
+			const char *name, *line;
+			bool match;
+		} t[] = {
+			{ "X-Org", "X-ORG: a", true },	{ "X-Org", "X-ORH: a", false },
+			{ "x-tenant-id", "X-Tenant-ID: a", true },
+			{ "x-tenant-id", "x-tenant-ie: a", false },
+			{ "org~id", "ORG~ID: a", true },	{ "org~id", "org^id: a", false },
+			{ "tenant_id", "TENANT_ID: a", true },	{ "tenant~id", "tenant^id: a", false },
+			{ "t9", "T9: a", true },		{ "t9", "T8: a", false },
+			{ "tenant.1", "TENANT.1: a", true },	{ "tenant.1", "tenant.2: a", false },
+		};
+
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			char req[128];
+
+			http1_config_init(&cfg);
+			CHECK_EQ_INT(http1_config_set_tenant_header(&cfg, t[i].name), 0);
+			snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n%s\r\n\r\n", t[i].line);
+			CHECK(http1_parse_head((const uint8_t *)req, strlen(req), REQ, &cfg, &h, &err) > 0);
+			CHECK_MSG(!!(h.flags & HTTP1_F_TENANT) == t[i].match, "%s vs %s", t[i].name,
+				  t[i].line);
+		}
+	}
 }
 
 static void test_header_count_limit(void)
