@@ -25,32 +25,12 @@ case $OBS in /*) ;; *) OBS=$ROOT/$OBS ;; esac
 # 1 (default): a missing warning for CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH
 # fails the suite; 0: it is only reported as a "todo" line.
 STRICT_CAP_MESSAGES=${STRICT_CAP_MESSAGES:-1}
-pass=0 fail=0 todo=0
 tmp=$(mktemp -d /tmp/sba-deploy.XXXXXX)
 chmod 0755 "$tmp"
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; fail=$((fail + 1)); }
+STOP_SIGNAL=TERM
+# shellcheck source=tests/e2e/lib/suite.sh
+. tests/e2e/lib/suite.sh
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-finish() {
-	[ "$todo" -gt 0 ] && echo "($todo todo: see the lines above)"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip: needs root"; echo "0 passed, 0 failed"; exit 0

@@ -14,31 +14,9 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 OBS=${SBA_OBSERVER:-${OUTPUT:-build}/sba-observer}
 case $OBS in /*) ;; *) OBS=$ROOT/$OBS ;; esac
-pass=0 fail=0 skip=0
 tmp=$(mktemp -d /tmp/sba-exporter.XXXXXX)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; fail=$((fail + 1)); }
-skipped() { echo "skip $1: $2"; skip=$((skip + 1)); }
-finish() {
-	if [ "$skip" -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"
-	else echo "$pass passed, $fail failed"; fi
-	[ "$fail" -eq 0 ]
-	exit $?
-}
+# shellcheck source=tests/e2e/lib/suite.sh
+. tests/e2e/lib/suite.sh
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip: needs root"; echo "0 passed, 0 failed, 1 skipped"; exit 0
