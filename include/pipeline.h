@@ -33,6 +33,7 @@ struct pipeline_http_rec {
 	uint16_t status;
 	uint64_t duration_ns;
 	uint64_t ttfb_ns;		/* AGG_NO_VALUE-like UINT64_MAX: unknown */
+	uint64_t end_ns;		/* capture clock: the exchange's last syscall */
 };
 
 /* Side outputs of what the pipeline concluded (e.g. --trace); any may be NULL. */

@@ -332,6 +332,7 @@ static void on_http(void *ctx, const struct conn_info *ci, const struct httpconn
 			.tenant = h.tenant, .peer = h.peer,
 			.request_id = x->req->request_id_len ? x->req->request_id : NULL,
 			.status = h.status, .duration_ns = h.duration_ns, .ttfb_ns = h.ttfb_ns,
+			.end_ns = x->end_ns,
 		};
 
 		p->cfg.tap.http(p->cfg.tap.ctx, &rec);

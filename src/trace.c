@@ -135,8 +135,8 @@ static void trace_http(void *ctx, const struct pipeline_http_rec *r)
 	put_str(f, "tenant", r->tenant);
 	if (r->peer)
 		put_str(f, "peer", r->peer);
-	fprintf(f, ",\"duration_ns\":%" PRIu64 ",\"ttfb_ns\":%" PRId64, r->duration_ns,
-		r->ttfb_ns == AGG_NO_VALUE ? (int64_t)-1 : (int64_t)r->ttfb_ns);
+	fprintf(f, ",\"end_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 ",\"ttfb_ns\":%" PRId64,
+		r->end_ns, r->duration_ns, r->ttfb_ns == AGG_NO_VALUE ? (int64_t)-1 : (int64_t)r->ttfb_ns);
 	if (r->request_id)
 		put_str(f, "request_id", r->request_id);
 	fputs("}\n", f);
@@ -168,7 +168,7 @@ static void trace_job(void *ctx, const struct bullmq_event *ev, uint32_t fail)
 					     : -1;
 	char cls[32];
 
-	fprintf(f, "{\"ev\":\"job\"");
+	fprintf(f, "{\"ev\":\"job\",\"ts\":%" PRIu64, ev->ts_ns);
 	put_str(f, "queue", ev->queue ? ev->queue : "");
 	put_str(f, "op", bullmq_op_name(ev->op));
 	put_str(f, "job_id", ev->job_id ? ev->job_id : "");

@@ -364,6 +364,13 @@ for (const s of STACKS) {
 				bad.push(`${what}: not in order on the kernel clock (read exit, data, resolve, processor, sent0, write exit, sent1): ${order.map((v) => ms(v - kr)).join(' ')} ms`);
 			if (BigInt(d) !== kw - kr)
 				bad.push(`${what}: trace ${d} ns, the kernel's read -> write of the worker's stamps ${kw - kr} ns`);
+			// the lines' own kernel times: the start is proven by that very
+			// read; the finish by the reply to that write, read after it
+			const started = jobLines.find((j) => j.queue === name && j.op === 'started' && j.job_id === a.job_id && j.attempt === a.attempt);
+			if (!started || BigInt(started.ts) !== kr)
+				bad.push(`${what}: started line ts ${started ? started.ts : '(no line)'}, the kernel's read ${kr}`);
+			if (!(BigInt(line.ts) > kw))
+				bad.push(`${what}: ${a.outcome} line ts ${line.ts} not after the finish's write exit ${kw}`);
 			if (d < r.point)
 				bad.push(`${what}: trace ${ms(d)} ms < ${ms(r.point)} ms from the worker's read to its send`);
 			if (d > r.hi + Math.max(0.05 * r.point, 1e6))

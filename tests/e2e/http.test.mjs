@@ -461,6 +461,7 @@ function durations() {
 				const next = (heads.get(conn) || []).find((ts) => ts > rd) ?? (1n << 63n);
 				const ws = (writes.get(conn) || []).filter((ts) => ts >= rd && ts < next);
 				row.endIsWrite = ws.includes(end);
+				row.endNsOk = BigInt(e.end_ns) === end;	// the line's own end = start read + duration
 				row.alone = perRead.get(`${conn}@${rd}`) === 1;
 				row.lastWrite = ws.length ? ws[ws.length - 1] : undefined;
 				row.endIsLast = row.lastWrite === end;
@@ -487,6 +488,8 @@ test('(b) every exchange has its trace line, inside the server\'s own interval o
 	const wire = lined.filter((r) => !r.sameConn || !r.endIsWrite || (r.alone && !r.endIsLast));
 	for (const r of wire.slice(0, 10)) t.diagnostic(`not the wire interval: ${r.method} ${r.url} observer ${r.obs} ns; same conn ${r.sameConn}, ends on a write ${r.endIsWrite}, alone in its read ${r.alone}, last write at +${r.lastWrite === undefined ? NaN : Number(r.lastWrite - readTs.get(r.id))} ns`);
 	assert.equal(wire.length, 0, 'each duration = its read -> its last write, on the kernel records');
+	const ends = lined.filter((r) => !r.endNsOk);
+	assert.equal(ends.length, 0, `end_ns of ${ends.length} trace lines is not their read + duration_ns`);
 	t.diagnostic(`${lined.filter((r) => r.alone).length} exchanges alone in their read end exactly on their connection's last write before the next request`);
 	// The read comes before JS sees the request, the last write before
 	// 'finish': a pairing or timing error of the observer breaks this.
