@@ -145,8 +145,11 @@ static __always_inline void emit_proc(__u8 kind, __u32 tgid, __u32 ppid, __u64 g
 	ev->ppid = ppid;
 	ev->__pad = 0;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	/* Process events are rare: wake the reader so it learns of them at once. */
-	bpf_ringbuf_submit(ev, 0);
+	/* Process events are rare: wake the reader so it learns of them at once,
+	 * even with data records of other targets waiting (flag 0 would wake it
+	 * only when it has read everything): a short-lived process is
+	 * identified from /proc while it still lives. */
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 }
 
 /* Makes tgid a target with a fresh generation; returns false if the map is full. */

@@ -131,9 +131,17 @@ static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc
 
 	if (pr->tgid == tgid) {
 		if (traffic && pr->provisional) {
+			struct service_id again;
+
+			/* a process gone since its start keeps the name it had then:
+			 * records are read up to --poll-ms late, and a short-lived
+			 * client may have exited by the time its requests are */
 			pr->provisional = false;
-			service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services, &pr->id);
-			pr->sr = routes_for(p, pr->id.name);
+			if (service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services,
+					     &again) == 0) {
+				pr->id = again;
+				pr->sr = routes_for(p, pr->id.name);
+			}
 		}
 		return pr;
 	}

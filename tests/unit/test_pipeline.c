@@ -182,6 +182,35 @@ static pid_t service_process(const char *name)
 	return pid;
 }
 
+/* A short-lived client: started, its requests made, gone before the drain
+ * that brings them. Its requests keep the name it had at its start, not
+ * "unknown" (the re-identification at the first request finds no /proc). */
+static void test_identity_outlives_process(void)
+{
+	struct pipeline *p = new_pipeline(0);
+	struct event_sink s = pipeline__sink(p);
+	pid_t self = tgid, pid = service_process("web");
+	struct sba_proc_ev ev = { .hdr = { .kind = SBA_EV_PROC_EXEC, .size = sizeof(ev),
+					   .tgid = (uint32_t)pid, .ts_ns = clock_ns }, .gen = 7 };
+	struct buf out;
+
+	buf_init(&out, 0);
+	s.on_proc(s.ctx, &ev);	/* the drain that had its exec, while it lived */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	tgid = pid;		/* the next drain: its client exchange */
+	conn_open(&s, 9, SBA_ROLE_CLIENT, 8080);
+	data(&s, 9, SBA_DIR_OUT, "GET /quotes/1 HTTP/1.1\r\nHost: api:8080\r\n\r\n", 0);
+	data(&s, 9, SBA_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1000000);
+	tgid = self;
+	render(p, EXPO_FMT_TEXT, &out);
+	CHECK(strstr(out.data, "sba_http_client_requests_total{service=\"web\",method=\"GET\","
+			       "peer=\"api:8080\",route=\"/quotes/:id\"") != NULL);
+	CHECK(strstr(out.data, "service=\"unknown\"") == NULL);
+	buf_free(&out);
+	pipeline__free(p);
+}
+
 /* Issue 4's budget: 10,000 series rendered in 10 ms (10x under a
  * sanitizer; bench/render/run.sh measures an optimised build). 3,400 HTTP
  * label sets are 10,200 series (a counter and two histograms each), over
@@ -255,6 +284,7 @@ int main(void)
 	tgid = getpid();
 	RUN(test_exchanges_to_series);
 	RUN(test_slow_log);
+	RUN(test_identity_outlives_process);
 	RUN(test_render_10k);
 	return check_summary();
 }
