@@ -24,6 +24,7 @@ import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
 import readline from 'node:readline';
+import { parseLine } from './lib/observer.mjs';
 import { expected, queueName, queues } from './bullmq/plan.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -189,7 +190,7 @@ before(async () => {
 			return;
 		}
 		if (!l.includes('"ev":"job"')) return;
-		const o = JSON.parse(l);
+		const o = parseLine(l);
 		if (o.ev === 'job') jobLines.push(o);
 	});
 	kids.push(obs);

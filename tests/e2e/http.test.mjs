@@ -23,6 +23,7 @@ import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
 import crypto from 'node:crypto';
+import { parseLine } from './lib/observer.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const APP_DIR = path.join(ROOT, 'tests/e2e/http');
@@ -223,11 +224,11 @@ before(async () => {
 		while ((i = obsOut.indexOf('\n')) >= 0) {
 			const line = obsOut.slice(0, i);
 			obsOut = obsOut.slice(i + 1);
-			if (line.startsWith('{"ev":"http"')) trace.push(JSON.parse(line));
+			if (line.startsWith('{"ev":"http"')) trace.push(parseLine(line));
 			else if (line.startsWith('{"ev":"data"')) {
 				// Syscall exit times, straight from the kernel records: the
 				// read that brought a request's head in, and every write.
-				const e = JSON.parse(line);
+				const e = parseLine(line);
 				const list = (m) => { if (!m.has(e.conn)) m.set(e.conn, []); return m.get(e.conn); };
 				if (e.dir === 'out') list(writes).push(BigInt(e.ts));
 				else if (e.data.includes('x-request-id: ')) {

@@ -13,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = process.env.SBA_OBSERVER || path.join(ROOT, 'build/sba-observer');
 
+// A trace line with its kernel timestamps (`ts`, `end_ns`) kept as strings
+// for BigInt(): JSON numbers are doubles, exact only below 2^53 ns (104 days
+// of uptime). Observer below keeps numbers: its checks compare and subtract.
+export const parseLine = (l) => JSON.parse(l.replace(/"(ts|end_ns)":(\d+)/g, '"$1":"$2"'));
+
 export class Observer {
 	constructor(args) {
 		// No metrics endpoint: these runs check the trace, and must not clash
