@@ -17,7 +17,6 @@ struct observer_bpf;
 
 struct loader {
 	struct observer_bpf *skel;
-	struct ring_buffer *rb;		/* libbpf's reader (tests); the loop uses ring */
 	struct ringbuf ring;
 	ring_buffer_sample_fn fn;
 	void *fn_ctx;

@@ -386,13 +386,7 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 		}
 	}
 
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), fn, ctx, NULL);
-	if (!l->rb) {
-		err = -errno;
-		pr_err("failed to open the ring buffer: %s\n", strerror(-err));
-		goto out_stop;
-	}
-	/* the loop's reader: hands space back per batch, not per record */
+	/* our reader (ringbuf.h): hands space back per batch, not per record */
 	err = ringbuf__open(&l->ring, bpf_map__fd(l->skel->maps.events),
 			    bpf_map__max_entries(l->skel->maps.events));
 	if (err) {
@@ -424,7 +418,6 @@ out_stop:
 int loader__drain(struct loader *l, int timeout_ms)
 {
 	struct epoll_event ev;
-
 	int64_t n;
 
 	if (timeout_ms && epoll_wait(l->wake_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
@@ -436,11 +429,8 @@ int loader__drain(struct loader *l, int timeout_ms)
 void loader__stop(struct loader *l)
 {
 	ringbuf__close(&l->ring);
-	if (l->rb) {
-		if (l->wake_fd > 0)
-			close(l->wake_fd);
-		ring_buffer__free(l->rb);
-	}
+	if (l->wake_fd > 0)
+		close(l->wake_fd);
 	if (l->skel) {
 		if (bpf_map__is_pinned(l->skel->maps.counters))
 			bpf_map__unpin(l->skel->maps.counters, NULL);

@@ -101,7 +101,7 @@ static int start(const char *extra1, const char *extra2)
 
 static void drain(void)
 {
-	ring_buffer__consume(ldr.rb);
+	loader__drain(&ldr, 0);	/* the observer's own reader */
 }
 
 static void stop(void)
