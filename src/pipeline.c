@@ -135,10 +135,13 @@ static const struct proc *proc_of(struct pipeline *p, uint32_t tgid, struct proc
 
 			/* a process gone since its start keeps the name it had then:
 			 * records are read up to --poll-ms late, and a short-lived
-			 * client may have exited by the time its requests are */
+			 * client may have exited by the time its requests are. A
+			 * zombie's /proc entry is still there, with no environment
+			 * and no command line: nothing it says beats what we had. */
 			pr->provisional = false;
 			if (service_identify(p->cfg.proc_root, (pid_t)tgid, &p->cfg.services,
-					     &again) == 0) {
+					     &again) == 0 &&
+			    (again.source != SERVICE_FROM_NONE || pr->id.source == SERVICE_FROM_NONE)) {
 				pr->id = again;
 				pr->sr = routes_for(p, pr->id.name);
 			}

@@ -182,10 +182,32 @@ static pid_t service_process(const char *name)
 	return pid;
 }
 
+/* Waits until pid is a zombie: exited, not reaped, /proc/pid still there
+ * with an empty environment and command line. */
+static void wait_zombie(pid_t pid)
+{
+	char path[64], st[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		char *rp = NULL;
+
+		if (f) {
+			rp = fgets(st, sizeof(st), f) ? strrchr(st, ')') : NULL;
+			fclose(f);
+		}
+		if (rp && rp[1] == ' ' && rp[2] == 'Z')
+			return;
+		usleep(2000);
+	}
+}
+
 /* A short-lived client: started, its requests made, gone before the drain
- * that brings them. Its requests keep the name it had at its start, not
- * "unknown" (the re-identification at the first request finds no /proc). */
-static void test_identity_outlives_process(void)
+ * that brings them (reaped, or still a zombie whose /proc entry has no
+ * environment). Its requests keep the name it had at its start, not
+ * "unknown" (the re-identification at the first request finds nothing). */
+static void identity_outlives_process(bool reaped)
 {
 	struct pipeline *p = new_pipeline(0);
 	struct event_sink s = pipeline__sink(p);
@@ -197,7 +219,10 @@ static void test_identity_outlives_process(void)
 	buf_init(&out, 0);
 	s.on_proc(s.ctx, &ev);	/* the drain that had its exec, while it lived */
 	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	if (reaped)
+		waitpid(pid, NULL, 0);
+	else
+		wait_zombie(pid);
 	tgid = pid;		/* the next drain: its client exchange */
 	conn_open(&s, 9, SBA_ROLE_CLIENT, 8080);
 	data(&s, 9, SBA_DIR_OUT, "GET /quotes/1 HTTP/1.1\r\nHost: api:8080\r\n\r\n", 0);
@@ -209,6 +234,18 @@ static void test_identity_outlives_process(void)
 	CHECK(strstr(out.data, "service=\"unknown\"") == NULL);
 	buf_free(&out);
 	pipeline__free(p);
+	if (!reaped)
+		waitpid(pid, NULL, 0);
+}
+
+static void test_identity_outlives_process(void)
+{
+	identity_outlives_process(true);
+}
+
+static void test_identity_outlives_zombie(void)
+{
+	identity_outlives_process(false);
 }
 
 /* Issue 4's budget: 10,000 series rendered in 10 ms (10x under a
@@ -285,6 +322,7 @@ int main(void)
 	RUN(test_exchanges_to_series);
 	RUN(test_slow_log);
 	RUN(test_identity_outlives_process);
+	RUN(test_identity_outlives_zombie);
 	RUN(test_render_10k);
 	return check_summary();
 }
