@@ -28,6 +28,11 @@ enum sba_hooks {
 #define SBA_TRACE_JOB	0x10	/* BullMQ job operations */
 #define SBA_TRACE_ALL	0x1f
 
+/* --poll-ms defaults: a drain costs a wakeup and a cold cache, and scrapes
+ * drain on demand (drainreq.h); trace lines come at the trace default. */
+#define SBA_POLL_MS_DEFAULT	1000
+#define SBA_POLL_MS_TRACE	100
+
 struct sba_config {
 	uint32_t trace;		/* --trace[=KINDS]: SBA_TRACE_* kinds of JSON lines on stdout */
 	bool stats;		/* --stats: counters as JSON on stdout at exit */
@@ -43,7 +48,7 @@ struct sba_config {
 	uint32_t cap_body;
 	uint32_t cap_tail;	/* last bytes of long writes to Redis ports; 0: off */
 	uint64_t ringbuf_bytes;
-	uint32_t poll_ms;
+	uint32_t poll_ms;	/* drain interval; scrapes also drain on demand */
 	uint32_t max_conns;
 	uint32_t max_targets;
 	const char *btf_path;

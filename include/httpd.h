@@ -27,6 +27,7 @@
 #include "expo.h"
 
 struct selfmetrics_shared;
+struct drainreq;
 
 #define HTTPD_DEFAULT_LISTEN "0.0.0.0:9464"
 #define HTTPD_MAX_RENDERERS 8
@@ -83,12 +84,14 @@ struct httpd;
 /*
  * Sets up the admin token, binds, and starts the endpoint thread. The
  * renderers run in order on each scrape, then the endpoint's own families.
- * ready is read for /readyz. Logs what it did (never the token) and, on
- * failure, why; returns NULL with errno set.
+ * ready is read for /readyz. With fresh, each scrape and /debug/slow read
+ * first asks the event loop for a drain and waits for it (drainreq.h).
+ * Logs what it did (never the token) and, on failure, why; returns NULL
+ * with errno set.
  */
 struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetrics_shared *ready,
 			   const struct httpd_renderer *r, int n_renderers,
-			   const struct httpd_debug *dbg);
+			   const struct httpd_debug *dbg, struct drainreq *fresh);
 
 /* Stops the thread, closes every connection and frees h (NULL is fine). */
 void httpd__stop(struct httpd *h);

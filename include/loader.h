@@ -20,7 +20,8 @@ struct loader {
 	struct ringbuf ring;
 	ring_buffer_sample_fn fn;
 	void *fn_ctx;
-	int wake_fd;		/* epoll, edge-triggered on the ring: forced wakeups only */
+	int wake_fd;		/* epoll: edge-triggered on the ring (forced wakeups only),
+				 * level on watched fds */
 	int n_attached;		/* programs attached */
 };
 
@@ -39,6 +40,14 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
  * the callback (ringbuf.h). Returns the number of records or -errno.
  */
 int loader__drain(struct loader *l, int timeout_ms);
+
+/* The waiting half of loader__drain(): up to timeout_ms, or until the ring
+ * forces a wakeup or a watched fd is readable. 0 or -errno. */
+int loader__wait(struct loader *l, int timeout_ms);
+
+/* Also wake loader__wait() while fd is readable (level-triggered): a scrape's
+ * drain request (drainreq.h). The caller clears the fd. 0 or -errno. */
+int loader__watch(struct loader *l, int fd);
 
 /* Detaches and frees everything; safe on a zeroed or half-started loader. */
 void loader__stop(struct loader *l);

@@ -55,7 +55,8 @@ static const struct opt_doc opts[] = {
 	{ { "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, "BYTES",
 	  "size of the kernel->user ring buffer, a power of two (default 8388608)" },
 	{ { "poll-ms", required_argument, NULL, OPT_POLL_MS }, "MS",
-	  "how often the ring buffer is drained (default 100)" },
+	  "how often the ring buffer is drained when nobody asks: a scrape drains it first"
+	  " (default 1000; 100 with --trace)" },
 	{ { "max-conns", required_argument, NULL, OPT_MAX_CONNS }, "N",
 	  "open fds of target processes tracked at once (default 65536)" },
 	{ { "max-targets", required_argument, NULL, OPT_MAX_TARGETS }, "N",
@@ -211,7 +212,7 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	cfg->cap_body = SBA_CAP_BODY_DEFAULT;
 	cfg->cap_tail = SBA_CAP_TAIL_DEFAULT;
 	cfg->ringbuf_bytes = 8 << 20;
-	cfg->poll_ms = 100;
+	cfg->poll_ms = 0;	/* not set: see the end */
 	cfg->max_conns = 65536;
 	cfg->max_targets = 32768;
 	httpd_config_defaults(&cfg->http);
@@ -393,6 +394,10 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	/* Scrapes ask for a drain (drainreq.h), so metrics are never a poll
+	 * behind; trace lines have no one to ask, and a person reads them. */
+	if (!cfg->poll_ms)
+		cfg->poll_ms = cfg->trace ? SBA_POLL_MS_TRACE : SBA_POLL_MS_DEFAULT;
 	log_set_level(verbose >= 2 ? LOG_DEBUG + 1 : verbose ? LOG_DEBUG : LOG_INFO);
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "drainreq.h"
 #include "httpd.h"
 #include "log.h"
 #include "selfmetrics.h"
@@ -41,6 +42,9 @@
 #define TLS_MAX_CHAIN 8
 #define TLS_FILE_MAX (1 << 20)
 #define LOOP_WAIT_MS 200
+/* How long a scrape waits for the drain it asked for (drainreq.h): a drain
+ * of a full 8 MiB ring takes tens of ms; longer means the loop is stuck. */
+#define FRESH_WAIT_MS 1000
 #define LOG_EVERY_MS 10000
 #define WORKERS_PREFIX "sba_worker_"
 
@@ -72,6 +76,7 @@ struct httpd {
 	const struct selfmetrics_shared *ready;
 	struct httpd_renderer rend[HTTPD_MAX_RENDERERS];
 	struct httpd_debug dbg;
+	struct drainreq *fresh;		/* NULL: serve what the last drain left */
 	int n_rend;
 	struct conn_slot slots[HTTPD_MAX_CONNS];
 	unsigned int open_conns;
@@ -483,6 +488,13 @@ static void render_self(struct httpd *h, struct expo *e)
 		expo_counter(e, (struct expo_label[]){ { "result", "error" } }, 1,
 			     h->tls.reload_errors);
 	}
+	if (h->fresh) {
+		expo_family(e, "sba_observer_scrape_stale", EXPO_COUNTER,
+			    "Scrapes (and /debug/slow reads) served without the ring drain they asked "
+			    "for: the event loop did not answer within 1 s, so what they showed could "
+			    "be up to --poll-ms old.");
+		expo_counter(e, NULL, 0, drainreq_misses(h->fresh));
+	}
 	expo_family(e, "sba_observer_scrape_render_seconds", EXPO_GAUGE,
 		    "Time the previous scrape took to render (before compression).");
 	expo_gauge(e, NULL, 0, h->last_render_s);
@@ -498,11 +510,14 @@ static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c, 
 	static const char *const vary[] = { "Vary", "Accept, Accept-Encoding", NULL };
 	static const char *const vary_gz[] = { "Vary", "Accept, Accept-Encoding",
 					       "Content-Encoding", "gzip", NULL };
-	uint64_t t0 = selfmetrics_now_ns();
+	uint64_t t0;
 	struct buf out, z;
 	struct expo e;
 	int err;
 
+	if (h->fresh)
+		drainreq_wait(h->fresh, FRESH_WAIT_MS);
+	t0 = selfmetrics_now_ns();
 	buf_init(&out, HTTPD_RENDER_MAX);
 	expo_init(&e, &out, fmt, prefix);
 	for (int i = 0; i < h->n_rend; i++)
@@ -541,6 +556,8 @@ static enum MHD_Result serve_slow(struct httpd *h, struct MHD_Connection *c)
 
 	if (!h->dbg.slow)
 		return reply(h, c, 200, "application/json", empty, sizeof(empty) - 1, false, NULL);
+	if (h->fresh)
+		drainreq_wait(h->fresh, FRESH_WAIT_MS);
 	buf_init(&out, 16u << 20);
 	if (h->dbg.slow(h->dbg.ctx, &out) || out.oom) {
 		buf_free(&out);
@@ -747,7 +764,7 @@ static const char *source_text(const struct auth *a, char *buf, size_t n)
 
 struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetrics_shared *ready,
 			   const struct httpd_renderer *r, int n_renderers,
-			   const struct httpd_debug *dbg)
+			   const struct httpd_debug *dbg, struct drainreq *fresh)
 {
 	struct sockaddr_storage ss;
 	char err[512], addr[INET6_ADDRSTRLEN], what[PATH_MAX + 96];
@@ -790,6 +807,7 @@ struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetr
 	h->n_rend = n_renderers;
 	if (dbg)
 		h->dbg = *dbg;
+	h->fresh = fresh;
 	if (!cfg->no_auth) {
 		h->auth = auth__new(&cfg->auth, err, sizeof(err));
 		if (!h->auth) {

@@ -415,13 +415,29 @@ out_stop:
 	return err;
 }
 
+int loader__watch(struct loader *l, int fd)
+{
+	if (epoll_ctl(l->wake_fd, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN }))
+		return -errno;
+	return 0;
+}
+
+int loader__wait(struct loader *l, int timeout_ms)
+{
+	struct epoll_event ev[2];
+
+	if (epoll_wait(l->wake_fd, ev, 2, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
 int loader__drain(struct loader *l, int timeout_ms)
 {
-	struct epoll_event ev;
 	int64_t n;
+	int err;
 
-	if (timeout_ms && epoll_wait(l->wake_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
-		return -errno;
+	if (timeout_ms && (err = loader__wait(l, timeout_ms)))
+		return err;
 	n = ringbuf__consume(&l->ring, l->fn, l->fn_ctx);
 	return n > INT32_MAX ? INT32_MAX : (int)n;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "drainreq.h"
 #include "events.h"
 #include "httpd.h"
 #include "loader.h"
@@ -69,7 +70,7 @@ static void print_stats(struct loader *l, const struct events *ev)
 /* Starts the metrics endpoint; the env token is wiped once hashed. */
 static int start_exporter(struct sba_config *cfg, struct loader *l,
 			  struct selfmetrics_shared *shared, struct selfmetrics **sm,
-			  struct pipeline *pipe, struct httpd **httpd)
+			  struct pipeline *pipe, struct drainreq *fresh, struct httpd **httpd)
 {
 	char *env_token = (char *)cfg->http.auth.env_token;
 	struct httpd_renderer r[2];
@@ -84,7 +85,7 @@ static int start_exporter(struct sba_config *cfg, struct loader *l,
 	}
 	r[0] = (struct httpd_renderer){ selfmetrics__render, *sm };
 	r[1] = (struct httpd_renderer){ pipeline__render, pipe };
-	*httpd = httpd__start(&cfg->http, shared, r, 2, &dbg);
+	*httpd = httpd__start(&cfg->http, shared, r, 2, &dbg, fresh);
 	if (!*httpd)
 		err = errno ? -errno : -EINVAL;
 out:
@@ -99,13 +100,14 @@ int main(int argc, char **argv)
 {
 	static struct events ev;
 	static struct selfmetrics_shared shared;
+	static struct drainreq fresh = { .fd = -1 };
 	struct selfmetrics *sm = NULL;
 	struct httpd *httpd = NULL;
 	struct pipeline *pipe;
 	struct sba_config cfg;
 	struct loader l = {};
 	struct event_sink sink;
-	uint64_t last_tick = 0, now;
+	uint64_t last_tick = 0, now, ticket;
 	int err, targets, bad_line = 0;
 
 	err = config_parse(&cfg, argc, argv);
@@ -144,7 +146,14 @@ int main(int argc, char **argv)
 	__atomic_store_n(&shared.attached, (uint32_t)l.n_attached, __ATOMIC_RELAXED);
 	selfmetrics_publish(&shared, &ev, selfmetrics_now_ns());
 	if (!httpd_is_disabled(&cfg.http)) {
-		err = start_exporter(&cfg, &l, &shared, &sm, pipe, &httpd);
+		err = drainreq_init(&fresh);
+		if (!err)
+			err = loader__watch(&l, drainreq_fd(&fresh));
+		if (err) {
+			pr_err("cannot set up scrape-driven drains: %s\n", strerror(-err));
+			goto out;
+		}
+		err = start_exporter(&cfg, &l, &shared, &sm, pipe, &fresh, &httpd);
 		if (err)
 			goto out;
 	}
@@ -153,10 +162,15 @@ int main(int argc, char **argv)
 	if (cfg.trace)
 		trace_ready(stdout, cfg.hooks == SBA_HOOKS_RAW ? "raw" : "tp", targets);
 
-	/* Records are written without wakeups: drain every poll_ms, or sooner
-	 * when the kernel forces a wakeup because the ring is filling up. */
+	/* Records are written without wakeups: drain every poll_ms, sooner
+	 * when the kernel forces a wakeup because the ring is filling up, and
+	 * whenever a scrape asks (drainreq.h): the ticket is taken before the
+	 * ring is read, so the drain holds whatever came before the request. */
 	while (!exiting) {
-		err = loader__drain(&l, (int)cfg.poll_ms);
+		err = loader__wait(&l, (int)cfg.poll_ms);
+		ticket = fresh.fd >= 0 ? drainreq_begin(&fresh) : 0;
+		if (!err)
+			err = loader__drain(&l, 0);
 		if (err < 0 && err != -EINTR) {
 			pr_err("reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
@@ -170,6 +184,8 @@ int main(int argc, char **argv)
 			pipeline__tick(pipe, now);
 			last_tick = now;
 		}
+		if (fresh.fd >= 0)	/* after the tick: a scrape sees its samples */
+			drainreq_done(&fresh, ticket);
 		if (stats_requested) {
 			stats_requested = 0;
 			print_stats(&l, &ev);
@@ -185,6 +201,7 @@ int main(int argc, char **argv)
 out:
 	fflush(stdout);
 	httpd__stop(httpd);
+	drainreq_destroy(&fresh);
 	selfmetrics__free(sm);
 	pipeline__free(pipe);
 	loader__stop(&l);

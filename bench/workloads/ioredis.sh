@@ -92,7 +92,6 @@ wl_run() { # secs logprefix measure
 	[ -n "$ops" ] || die "the client printed no op count ($CLIENT_OUT)"
 	if [ -n "${OBS_PID:-}" ]; then
 		printf 'Authorization: Bearer %s\n' "$(cat "$IOREDIS_TOKEN")" >"$OUT/ioredis.hdr"
-		sleep 0.3	# the observer drains its ring buffer every --poll-ms (100 ms)
 		read -r got cut < <(obs_counts)
 		rm -f "$OUT/ioredis.hdr"
 		[ "$got" = "$ops" ] || log "WARNING: observer counted $got GET/SET, the client did $ops"
