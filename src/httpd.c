@@ -41,7 +41,10 @@
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define TLS_MAX_CHAIN 8
 #define TLS_FILE_MAX (1 << 20)
+/* The endpoint thread's wait: with connections open, the grain of the
+ * deadline sweep; with none, nothing is due, and httpd__stop() wakes it. */
 #define LOOP_WAIT_MS 200
+#define IDLE_WAIT_MS 1000
 /* How long a scrape waits for the drain it asked for (drainreq.h): a drain
  * of a full 8 MiB ring takes tens of ms; longer means the loop is stuck. */
 #define FRESH_WAIT_MS 1000
@@ -82,6 +85,8 @@ struct httpd {
 	unsigned int open_conns;
 	struct tls_files tls;
 	bool use_tls;
+	struct sockaddr_storage wake_addr;	/* our listening address, to wake the thread */
+	socklen_t wake_len;			/* 0: unknown */
 	/* counters, owned by the httpd thread */
 	uint64_t by_code[N_CODES];
 	uint64_t url_credentials, deadline_cuts, slots_full;
@@ -736,7 +741,7 @@ static void *httpd_thread(void *arg)
 	struct httpd *h = arg;
 
 	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
-		if (MHD_run_wait(h->d, LOOP_WAIT_MS) != MHD_YES) {
+		if (MHD_run_wait(h->d, h->open_conns ? LOOP_WAIT_MS : IDLE_WAIT_MS) != MHD_YES) {
 			pr_err("the metrics endpoint stopped: libmicrohttpd failed\n");
 			break;
 		}
@@ -746,6 +751,50 @@ static void *httpd_thread(void *arg)
 }
 
 /* ---- start and stop ---- */
+
+/* Where a connection to ourselves goes: the bound address, loopback for a
+ * wildcard one. */
+static void note_wake_addr(struct httpd *h)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+	struct sockaddr_storage *ss = &h->wake_addr;
+	socklen_t sl = sizeof(*ss);
+
+	if (!di || getsockname(di->listen_fd, (struct sockaddr *)ss, &sl))
+		return;
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (a->sin_addr.s_addr == htonl(INADDR_ANY))
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr))
+			a->sin6_addr = in6addr_loopback;
+	} else {
+		return;
+	}
+	h->wake_len = sl;
+}
+
+/* Wakes the endpoint thread out of an idle MHD_run_wait() with a connection
+ * to its own socket. Returns the fd to close once the thread is gone (-1
+ * if it could not connect: the thread then sees `stop` within IDLE_WAIT_MS). */
+static int wake_thread(const struct httpd *h)
+{
+	int fd;
+
+	if (!h->wake_len)
+		return -1;
+	fd = socket(h->wake_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)&h->wake_addr, h->wake_len) &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
 
 static const char *source_text(const struct auth *a, char *buf, size_t n)
 {
@@ -856,6 +905,7 @@ struct httpd *httpd__start(const struct httpd_config *cfg, const struct selfmetr
 		       "available%s\n", cfg->listen, h->use_tls ? ", or TLS could not be set up" : "");
 		goto fail;
 	}
+	note_wake_addr(h);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	e = pthread_create(&h->thread, NULL, httpd_thread, h);
@@ -883,8 +933,13 @@ void httpd__stop(struct httpd *h)
 	if (!h)
 		return;
 	if (h->thread_started) {
+		int wake;
+
 		__atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+		wake = wake_thread(h);
 		pthread_join(h->thread, NULL);
+		if (wake >= 0)
+			close(wake);
 	}
 	if (h->d)
 		MHD_stop_daemon(h->d);
