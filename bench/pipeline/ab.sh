@@ -15,9 +15,12 @@ cd "$(dirname "$0")/../.."
 A=$1 B=$2 ROUNDS=${ROUNDS:-4} SECS=${SECS:-8} METRIC=${METRIC:-cpu} LOCK=${LOCK:-none}
 LOCKFILE=${LOCKFILE:-/tmp/sba-quiet.lock}
 log=$(mktemp /tmp/sba-ab.XXXXXX.log)
-# run BIN LABEL: one live run; prints its figure, logs its per-program lines.
+# run BIN LABEL PORT: one live run; prints its figure, logs its per-program
+# lines. Each run has its own metrics port: the last one's may be in TIME_WAIT.
+OBS_PORT0=${OBS_PORT:-18291}
 run() {
 	local out
+	export OBS_PORT=$3
 	if [ "$METRIC" = bpf ]; then
 		out=$(BPF=1 OBSERVER=$1 OUT=$(mktemp -d /tmp/sba-ab.XXXXXX) bench/pipeline/live.sh "$SECS")
 		grep '^bpf ' <<<"$out" | sed "s/^/$2 /" >>"$log"
@@ -32,9 +35,11 @@ unit=us/req
 ratios=()
 for r in $(seq "$ROUNDS"); do
 	[ "$LOCK" = round ] && { exec 9>"$LOCKFILE"; flock -x 9; }
-	if [ $((r % 2)) = 1 ]; then a=$(run "$A" A); b=$(run "$B" B); else b=$(run "$B" B); a=$(run "$A" A); fi
+	pa=$((OBS_PORT0 + 2 * (r % 20))) pb=$((OBS_PORT0 + 2 * (r % 20) + 1))
+	if [ $((r % 2)) = 1 ]; then a=$(run "$A" A $pa); b=$(run "$B" B $pb); else b=$(run "$B" B $pb); a=$(run "$A" A $pa); fi
 	[ "$LOCK" = round ] && { flock -u 9; exec 9>&-; sleep 1; }
 	echo "round $r: A $a $unit, B $b $unit"
+	[ -n "$a" ] && [ -n "$b" ] || { echo "round $r: a run failed, not counted"; continue; }
 	ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
 done
 printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END {
