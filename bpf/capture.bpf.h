@@ -166,8 +166,9 @@ struct iov_walk {
 	__u8 fault;
 };
 
-/* Copies one iovec's share into scratch; false when done or on a fault. */
-static __always_inline bool iov_copy_one(struct iov_walk *w, struct scratch *s,
+/* Copies one iovec's share into dst, which holds 2 * cap bytes (cap a power
+ * of two, want <= cap); false when done or on a fault. */
+static __always_inline bool iov_copy_one(struct iov_walk *w, __u8 *dst, const __u32 cap,
 					 const struct iovec *v)
 {
 	__u64 off, n;
@@ -177,13 +178,13 @@ static __always_inline bool iov_copy_one(struct iov_walk *w, struct scratch *s,
 	n = w->want - w->off;
 	if (v->iov_len < n)
 		n = v->iov_len;
-	off = w->off & (SBA_CAP_MAX - 1);	/* off < want <= SBA_CAP_MAX: no-op */
+	off = w->off & (cap - 1);	/* off < want <= cap: no-op */
 	/* n <= want - off already; the clamp and barrier are for the verifier,
 	 * which must see the clamped register reach the helper call. */
-	if (n > SBA_CAP_MAX)
-		n = SBA_CAP_MAX;
+	if (n > cap)
+		n = cap;
 	barrier_var(n);
-	if (n && bpf_probe_read_user(&s->data[off], n, v->iov_base)) {
+	if (n && bpf_probe_read_user(&dst[off], n, v->iov_base)) {
 		w->fault = 1;
 		return false;
 	}
@@ -210,12 +211,15 @@ static long iov_step(__u32 i, void *ctx)
 		w->fault = 1;
 		return 1;
 	}
-	return iov_copy_one(w, s, &v) ? 0 : 1;
+	return iov_copy_one(w, s->data, SBA_CAP_MAX, &v) ? 0 : 1;
 }
 
-/* Copies up to want bytes spread over an iovec array; returns bytes copied. */
-static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt, __u32 want,
-				      __u8 *flags)
+/* Copies up to want (<= cap) bytes spread over an iovec array into dst,
+ * which holds 2 * cap bytes; returns bytes copied. Iovecs past the first
+ * IOV_BATCH are walked with bpf_loop into the scratch slot only (loop): a
+ * ring record's pointer cannot go to a callback. */
+static __always_inline __u32 copy_iov(__u8 *dst, const __u32 cap, __u64 iov, __u64 iovcnt,
+				      __u32 want, __u8 *flags, const bool loop)
 {
 	struct iov_walk w = { .iov = iov, .iovcnt = iovcnt, .want = want };
 	struct iovec v[IOV_BATCH];
@@ -227,9 +231,9 @@ static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt
 		return 0;
 	}
 	for (int i = 0; i < IOV_BATCH; i++)
-		if (i >= first || !iov_copy_one(&w, s, &v[i]))
+		if (i >= first || !iov_copy_one(&w, dst, cap, &v[i]))
 			break;
-	if (!w.fault && w.off < want && iovcnt > IOV_BATCH) {
+	if (loop && !w.fault && w.off < want && iovcnt > IOV_BATCH) {
 		loops = iovcnt < SBA_IOV_MAX ? iovcnt : SBA_IOV_MAX;
 		bpf_loop(loops - IOV_BATCH, iov_step, &w, 0);
 	}
@@ -240,14 +244,15 @@ static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt
 	return w.off;
 }
 
-/* Copies n (at most SBA_CAP_MAX) user bytes at src into s->data. Returns n,
- * or 0 with SBA_DATA_CUT_FAULT set in *flags when they are not readable. */
-static __always_inline __u32 copy_user(struct scratch *s, __u64 src, __u64 n, __u8 *flags)
+/* Copies n (at most cap) user bytes at src into dst. Returns n, or 0 with
+ * SBA_DATA_CUT_FAULT set in *flags when they are not readable. */
+static __always_inline __u32 copy_user(__u8 *dst, const __u32 cap, __u64 src, __u64 n,
+				       __u8 *flags)
 {
-	if (n > SBA_CAP_MAX)
-		n = SBA_CAP_MAX;
+	if (n > cap)
+		n = cap;
 	barrier_var(n);
-	if (bpf_probe_read_user(s->data, n, (void *)src)) {
+	if (bpf_probe_read_user(dst, n, (void *)src)) {
 		*flags |= SBA_DATA_CUT_FAULT;
 		return 0;
 	}
@@ -262,61 +267,150 @@ static __always_inline void lose_bytes(struct sba_conn *c, __u8 dir, __u64 bytes
 	count_stat(SBA_STAT_DATA_LOST_BYTES, bytes);
 }
 
-/* Writes the data record in s (payload s->data[0..got)) for `bytes` bytes
- * of the syscall. On a full ring the bytes become the direction's gap. */
-static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int fd,
-				      __u64 pid_tgid, __u64 ts, __u64 bytes, __u32 got,
-				      __u8 flags, __u8 dir, __u8 sys)
+/* The header of a data record, written in place (ring record or scratch). */
+static __always_inline void data_hdr(struct sba_data_ev *ev, const struct sba_conn *c, int fd,
+				     __u64 pid_tgid, __u64 ts, __u64 bytes, __u32 got, __u8 flags,
+				     __u8 dir, __u8 sys)
 {
-	struct sba_counters *cnt;
-	__u64 size, wake;
-
+	ev->hdr.kind = SBA_EV_DATA;
+	ev->hdr.flags = flags;
 	/* got <= SBA_CAP_MAX already; the mask is for the verifier. */
-	size = sizeof(struct sba_data_ev) + (got & (2 * SBA_CAP_MAX - 1));
-	s->ev.hdr.kind = SBA_EV_DATA;
-	s->ev.hdr.flags = flags;
-	s->ev.hdr.size = size;
-	s->ev.hdr.tgid = pid_tgid >> 32;
-	s->ev.hdr.ts_ns = ts;
-	s->ev.conn_id = c->conn_id;
-	s->ev.bytes = bytes;
-	s->ev.gap_bytes = c->lost[(dir - 1) & 1];
-	s->ev.tid = (__u32)pid_tgid;
-	s->ev.fd = fd;
-	s->ev.cap_len = got;
-	s->ev.dir = dir;
-	s->ev.sys = sys;
-	s->ev.__pad = 0;
+	ev->hdr.size = sizeof(*ev) + (got & (2 * SBA_CAP_MAX - 1));
+	ev->hdr.tgid = pid_tgid >> 32;
+	ev->hdr.ts_ns = ts;
+	ev->conn_id = c->conn_id;
+	ev->bytes = bytes;
+	ev->gap_bytes = c->lost[(dir - 1) & 1];
+	ev->tid = (__u32)pid_tgid;
+	ev->fd = fd;
+	ev->cap_len = got;
+	ev->dir = dir;
+	ev->sys = sys;
+	ev->__pad = 0;
+}
 
-	cnt = counters_get();
-	/* Asking the ring how full it is costs as much as a map lookup: do it on
-	 * one data event in 64 per CPU; the reader drains every poll_ms anyway. */
-	wake = BPF_RB_NO_WAKEUP;
+/* The wakeup flag of a data record. Asking the ring how full it is costs as
+ * much as a map lookup: do it on one data event in 64 per CPU; the reader
+ * drains every poll_ms anyway. */
+static __always_inline __u64 data_wake(const struct sba_counters *cnt)
+{
 	if (!cnt || (cnt->stats[SBA_STAT_DATA_EVENTS] & 63) == 63)
-		wake = rb_flags();
-	if (bpf_ringbuf_output(&events, s, size, wake)) {
-		c->lost[(dir - 1) & 1] += bytes;
-		if (cnt) {
-			cnt->drops[SBA_DROP_RINGBUF_FULL]++;
-			cnt->stats[SBA_STAT_DATA_LOST_BYTES] += bytes;
-		}
-		return false;
+		return rb_flags();
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* A data record did not fit in the ring: its bytes become the direction's gap. */
+static __always_inline void data_lost(struct sba_conn *c, struct sba_counters *cnt, __u8 dir,
+				      __u64 bytes)
+{
+	c->lost[(dir - 1) & 1] += bytes;
+	if (cnt) {
+		cnt->drops[SBA_DROP_RINGBUF_FULL]++;
+		cnt->stats[SBA_STAT_DATA_LOST_BYTES] += bytes;
 	}
+}
+
+/* A data record was written; ring_size is the room it takes in the ring. */
+static __always_inline void data_done(struct sba_conn *c, struct sba_counters *cnt, __u8 dir,
+				      __u64 bytes, __u32 got, __u64 ring_size)
+{
 	c->lost[(dir - 1) & 1] = 0;
 	c->run_bytes += got;
 	if (cnt) {
 		cnt->stats[SBA_STAT_DATA_EVENTS]++;
 		cnt->stats[SBA_STAT_BYTES_SEEN] += bytes;
 		cnt->stats[SBA_STAT_BYTES_CAPTURED] += got;
-		cnt->stats[SBA_STAT_RING_BYTES] += size;
+		cnt->stats[SBA_STAT_RING_BYTES] += ring_size;
 	}
+}
+
+/* Writes the data record in s (payload s->data[0..got)) for `bytes` bytes
+ * of the syscall. On a full ring the bytes become the direction's gap. */
+static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int fd,
+				      __u64 pid_tgid, __u64 ts, __u64 bytes, __u32 got,
+				      __u8 flags, __u8 dir, __u8 sys)
+{
+	struct sba_counters *cnt = counters_get();
+	__u64 size;
+
+	data_hdr(&s->ev, c, fd, pid_tgid, ts, bytes, got, flags, dir, sys);
+	size = s->ev.hdr.size;
+	if (bpf_ringbuf_output(&events, s, size, data_wake(cnt))) {
+		data_lost(c, cnt, dir, bytes);
+		return false;
+	}
+	data_done(c, cnt, dir, bytes, got, size);
 	return true;
+}
+
+/*
+ * The first record of a syscall, written in place: reserved in the ring
+ * and the user bytes copied straight into it, instead of into the scratch
+ * slot and then again by bpf_ringbuf_output (one buffer fewer to pull back
+ * into the cache: the app runs enough JavaScript between two syscalls to
+ * evict it). A reservation's size must be a constant, so the record has the
+ * room of a size class: cap >= want bytes, or 2 * cap for an iovec array
+ * (vec; at most IOV_BATCH iovecs), whose copies land at offsets the verifier
+ * only knows to be below cap. hdr.size still counts the bytes captured; the
+ * rest of the record is padding that readers skip (sba_abi.h).
+ * *ts is the kernel time of the record; false: the ring is full.
+ */
+static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src, __u64 iovcnt,
+					      const bool vec, const __u32 cap, int fd,
+					      __u64 pid_tgid, __u64 bytes, __u32 want, __u8 dir,
+					      __u8 sys, __u64 *ts)
+{
+	const __u64 room = sizeof(struct sba_data_ev) + (vec ? 2 * cap : cap);
+	struct sba_counters *cnt = counters_get();
+	struct sba_data_ev *ev;
+	__u8 flags = 0;
+	__u64 wake;
+	__u32 got;
+
+	ev = bpf_ringbuf_reserve(&events, room, 0);
+	if (!ev) {
+		data_lost(c, cnt, dir, bytes);
+		return false;
+	}
+	if (vec)
+		got = copy_iov((__u8 *)(ev + 1), cap, src, iovcnt, want, &flags, false);
+	else
+		got = copy_user((__u8 *)(ev + 1), cap, src, want, &flags);
+	if (got < bytes && !flags)
+		flags |= SBA_DATA_CUT_CAP;
+	if (cnt && (flags & SBA_DATA_CUT_FAULT))
+		cnt->drops[SBA_DROP_COPY_FAULT]++;
+	*ts = bpf_ktime_get_ns();
+	data_hdr(ev, c, fd, pid_tgid, *ts, bytes, got, flags, dir, sys);
+	wake = data_wake(cnt);
+	data_done(c, cnt, dir, bytes, got, room);
+	bpf_ringbuf_submit(ev, wake);
+	return true;
+}
+
+/* The size classes of emit_direct_class(): a request head or a small
+ * response in 256, the default body cap in 1024, the head cap in 4096. */
+static __always_inline bool emit_direct(struct sba_conn *c, __u64 src, __u64 iovcnt,
+					const bool vec, int fd, __u64 pid_tgid, __u64 bytes,
+					__u32 want, __u8 dir, __u8 sys, __u64 *ts)
+{
+	if (want <= 256)
+		return emit_direct_class(c, src, iovcnt, vec, 256, fd, pid_tgid, bytes, want, dir,
+					 sys, ts);
+	if (want <= 1024)
+		return emit_direct_class(c, src, iovcnt, vec, 1024, fd, pid_tgid, bytes, want, dir,
+					 sys, ts);
+	if (want <= 4096)
+		return emit_direct_class(c, src, iovcnt, vec, 4096, fd, pid_tgid, bytes, want, dir,
+					 sys, ts);
+	return emit_direct_class(c, src, iovcnt, vec, SBA_CAP_MAX, fd, pid_tgid, bytes, want, dir,
+				 sys, ts);
 }
 
 static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pid_tgid)
 {
 	struct sba_conn_key key = { .tgid = pid_tgid >> 32, .fd = (int)a->a0 };
-	__u64 ret = a->ret, ts;
+	__u64 ret = a->ret, ts, src = a->a1, iovcnt = 0;
 	struct sba_conn *c;
 	struct scratch *s;
 	struct user_msghdr msg;
@@ -325,6 +419,7 @@ static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pi
 	__u8 flags = 0;
 	__u64 budget, tail = 0, rest = 0, off, n, bytes;
 	__u32 want, got = 0;
+	bool vec = false;
 
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c || c->tag != tag) {
@@ -365,45 +460,69 @@ static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pi
 		rest = ret - want - tail;
 	}
 
-	s = scratch_get();
-	if (!s)
-		return;
 	switch (a->sys) {
 	case SBA_SYS_READ:
 	case SBA_SYS_WRITE:
 	case SBA_SYS_RECVFROM:
 	case SBA_SYS_SENDTO:
-		got = copy_user(s, a->a1, want, &flags);
 		break;
 	case SBA_SYS_READV:
 	case SBA_SYS_WRITEV:
-		got = copy_iov(s, a->a1, a->a2, want, &flags);
+		vec = true;
+		iovcnt = a->a2;
 		break;
 	case SBA_SYS_RECVMSG:
 	case SBA_SYS_SENDMSG:
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->a1))
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->a1)) {
 			flags |= SBA_DATA_CUT_FAULT;
-		else
-			got = copy_iov(s, (__u64)msg.msg_iov, msg.msg_iovlen, want, &flags);
+			break;
+		}
+		vec = true;
+		src = (__u64)msg.msg_iov;
+		iovcnt = msg.msg_iovlen;
 		break;
 	default: /* sendfile */
 		flags |= SBA_DATA_NO_PAYLOAD;
 		break;
 	}
-	if (got < ret - rest - tail && !flags)
-		flags |= SBA_DATA_CUT_CAP;
-	if (flags & SBA_DATA_CUT_FAULT)
-		count_drop(SBA_DROP_COPY_FAULT);
-	if (flags & SBA_DATA_CUT_IOV)
-		count_drop(SBA_DROP_IOV_LIMIT);
-
-	ts = bpf_ktime_get_ns();
-	if (!emit_data(s, c, key.fd, pid_tgid, ts, ret - rest - tail, got, flags, dir, a->sys)) {
-		lose_bytes(c, dir, rest + tail);	/* the records that will not follow */
-		return;
+	s = NULL;
+	if (!flags && (!vec || iovcnt <= IOV_BATCH)) {
+		/* The common case, straight into the ring. */
+		if (!emit_direct(c, src, iovcnt, vec, key.fd, pid_tgid, ret - rest - tail, want,
+				 dir, a->sys, &ts)) {
+			lose_bytes(c, dir, rest + tail);	/* the records that will not follow */
+			return;
+		}
+		if (!tail)
+			return;
+		s = scratch_get();
+		if (!s) {
+			lose_bytes(c, dir, rest + tail);
+			return;
+		}
+	} else {
+		/* More iovecs than one batch, a sendfile, an unreadable msghdr:
+		 * through the scratch slot. */
+		s = scratch_get();
+		if (!s)
+			return;
+		if (vec && !flags)
+			got = copy_iov(s->data, SBA_CAP_MAX, src, iovcnt, want, &flags, true);
+		if (got < ret - rest - tail && !flags)
+			flags |= SBA_DATA_CUT_CAP;
+		if (flags & SBA_DATA_CUT_FAULT)
+			count_drop(SBA_DROP_COPY_FAULT);
+		if (flags & SBA_DATA_CUT_IOV)
+			count_drop(SBA_DROP_IOV_LIMIT);
+		ts = bpf_ktime_get_ns();
+		if (!emit_data(s, c, key.fd, pid_tgid, ts, ret - rest - tail, got, flags, dir,
+			       a->sys)) {
+			lose_bytes(c, dir, rest + tail);	/* the records that will not follow */
+			return;
+		}
+		if (!tail)
+			return;
 	}
-	if (!tail)
-		return;
 	/* The middle, in SBA_CAP_MAX records; the last one also counts what
 	 * is left uncopied before the tail. */
 	off = want;
@@ -413,7 +532,7 @@ static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pi
 		n = rest < SBA_CAP_MAX ? rest : SBA_CAP_MAX;
 		bytes = i == SBA_MID_CHUNKS - 1 ? rest : n;
 		flags = SBA_DATA_TAIL | (bytes > n ? SBA_DATA_CUT_CAP : 0);
-		got = copy_user(s, a->a1 + off, n, &flags);
+		got = copy_user(s->data, SBA_CAP_MAX, a->a1 + off, n, &flags);
 		if (flags & SBA_DATA_CUT_FAULT)
 			count_drop(SBA_DROP_COPY_FAULT);
 		off += bytes;
@@ -424,7 +543,7 @@ static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pi
 		}
 	}
 	flags = SBA_DATA_TAIL;
-	got = copy_user(s, a->a1 + ret - tail, tail, &flags);
+	got = copy_user(s->data, SBA_CAP_MAX, a->a1 + ret - tail, tail, &flags);
 	if (flags & SBA_DATA_CUT_FAULT)
 		count_drop(SBA_DROP_COPY_FAULT);
 	emit_data(s, c, key.fd, pid_tgid, ts, tail, got, flags, dir, a->sys);

@@ -106,7 +106,8 @@ enum sba_stat {
 	SBA_STAT_DATA_EVENTS = 0,	/* data events written to the ring */
 	SBA_STAT_BYTES_SEEN = 1,	/* bytes moved by observed syscalls */
 	SBA_STAT_BYTES_CAPTURED = 2,	/* payload bytes written to the ring */
-	SBA_STAT_RING_BYTES = 3,	/* all bytes written to the ring, headers included */
+	SBA_STAT_RING_BYTES = 3,	/* ring room taken by data records, headers and
+					 * size-class padding included */
 	SBA_STAT_CONNS_OPENED = 4,	/* accept/connect seen */
 	SBA_STAT_CONNS_JOINED = 5,	/* sockets first seen mid-stream */
 	SBA_STAT_CONNS_CLOSED = 6,
@@ -122,7 +123,12 @@ struct sba_counters {
 	__u64 stats[SBA_STAT__MAX];
 };
 
-/* Common head of every ring-buffer record. */
+/*
+ * Common head of every ring-buffer record. `size` is what the record holds;
+ * the ring record can be longer: a data record is reserved in the ring at a
+ * size class of its capture (a BPF reservation has a constant size), and
+ * readers skip the padding after `size` by the ring's own record length.
+ */
 struct sba_ev_hdr {
 	__u8 kind;		/* enum sba_ev_kind */
 	__u8 flags;		/* SBA_CONN_* or SBA_DATA_* */

@@ -175,7 +175,7 @@ static void render_capture(struct selfmetrics *sm, struct expo *e)
 		{ SBA_STAT_BYTES_CAPTURED, "sba_observer_bytes_captured",
 		  "Payload bytes copied into the ring buffer (within the capture caps)." },
 		{ SBA_STAT_RING_BYTES, "sba_observer_ringbuf_written_bytes",
-		  "Bytes written to the ring buffer, record headers included." },
+		  "Ring buffer room taken by data records, headers and padding included." },
 		{ SBA_STAT_DATA_LOST_BYTES, "sba_observer_lost_bytes",
 		  "Bytes of data events lost because the ring buffer was full." },
 		{ SBA_STAT_FDS_IGNORED, "sba_observer_fds_ignored",

@@ -6,14 +6,20 @@
 # Prints the observer's CPU per request (schedstat of every thread, and the
 # split: main loop vs other threads), and with PERF=1 records a profile of
 # the observer (perf record -g) into $OUT/perf.data and prints its top.
+# With BPF=1 it turns kernel.bpf_stats_enabled on for the measured span only
+# (and back to what it was) and prints, per observer program that ran, its
+# runs per request, ns per run and ns per request, and the total: the time
+# the probes add inside the syscalls of the app (and of wrk, which the
+# filter turns away), from the deltas of run_time_ns/run_cnt.
 # Run it under `flock -x /tmp/sba-quiet.lock`: it is a benchmark.
-#   bench/pipeline/live.sh [SECS]      env: OBSERVER, OBS_ARGS, ROUTES=0|1, PERF=0|1, OUT
+#   bench/pipeline/live.sh [SECS]      env: OBSERVER, OBS_ARGS, ROUTES=0|1, PERF=0|1, BPF=0|1, OUT
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-8}
 OBSERVER=${OBSERVER:-build/sba-observer}
 ROUTES=${ROUTES:-1}
 PERF=${PERF:-0}
+BPF=${BPF:-0}
 OUT=${OUT:-$(mktemp -d /tmp/sba-live.XXXXXX)}
 PORT=${PORT:-18290}
 OBS_PORT=${OBS_PORT:-18291}
@@ -22,7 +28,9 @@ mkdir -p "$OUT"
 [ -d "$APP_DIR/node_modules/express" ] || (cd "$APP_DIR" && npm install --no-save --no-audit --no-fund >&2)
 
 pids=()
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
+	[ "$BPF" = 1 ] && sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 	sleep 0.3
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
@@ -35,6 +43,14 @@ sched_ns() { # sum of schedstat run time over the threads of $1
 	echo "$s"
 }
 main_ns() { cut -d' ' -f1 "/proc/$1/task/$1/schedstat"; }
+# "name run_time_ns run_cnt" of each BPF program the process $1 holds open
+# (its fds' fdinfo name the programs: other observers' are left out).
+bpf_snap() {
+	local ids
+	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | paste -sd,)
+	bpftool prog show -j | jq -r --argjson ids "[$ids]" \
+		'.[] | select(.id as $i | $ids | index($i)) | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
 
 taskset -c 0 node "$APP_DIR/express50.js" "$PORT" "$OUT/count" >"$OUT/app.log" 2>&1 &
 app=$!
@@ -56,11 +72,16 @@ wrk_run() { taskset -c 1 wrk -t1 -c50 -d"$1"s -s "$APP_DIR/express50.lua" "http:
 wrk_run 3 "$OUT/warmup.wrk"
 t0=$(sched_ns "$obs") m0=$(main_ns "$obs")
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$obs/stat")
+if [ "$BPF" = 1 ]; then
+	sysctl -qw kernel.bpf_stats_enabled=1
+	bpf_snap "$obs" >"$OUT/bpf.0"
+fi
 if [ "$PERF" = 1 ]; then
 	perf record -q -F ${PERF_FREQ:-4000} ${PERF_CG:--g} -p "$obs" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
 	perf_pid=$!
 fi
 wrk_run "$SECS" "$OUT/run.wrk"
+[ "$BPF" = 1 ] && bpf_snap "$obs" >"$OUT/bpf.1" && sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 t1=$(sched_ns "$obs") m1=$(main_ns "$obs")
 read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$obs/stat")
 [ "$PERF" = 1 ] && wait "$perf_pid"
@@ -73,6 +94,13 @@ awk -v ut="$((u1 - u0))" -v st="$((s1 - s0))" -v t="$((t1 - t0))" -v m="$((m1 - 
 	printf "observer CPU %.2f us/req (main thread %.2f, other threads %.2f); %.1f ms per second\n",
 		t / r / 1000, m / r / 1000, (t - m) / r / 1000, t / s / 1e6
 	printf "user %d%%, system %d%% (clock ticks)\n", 100 * ut / (ut + st + 1e-9), 100 * st / (ut + st + 1e-9) }'
+if [ "$BPF" = 1 ]; then
+	awk -v r="$reqs" 'NR == FNR { t0[$1] = $2; c0[$1] = $3; next }
+		{ dt = $2 - t0[$1]; dc = $3 - c0[$1]; if (dc <= 0) next
+		  printf "bpf %-24s %6.2f runs/req %7.0f ns/run %7.0f ns/req\n", $1, dc / r, dt / dc, dt / r
+		  tt += dt }
+		END { printf "bpf total %.0f ns/req\n", tt / r }' "$OUT/bpf.0" "$OUT/bpf.1"
+fi
 if [ "$PERF" = 1 ]; then
 	perf report -i "$OUT/perf.data" --no-children --stdio --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -40
 fi

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -422,6 +426,226 @@ static void test_tail_capture(void)
 	stop();
 }
 
+/* The ring room a first record takes: it is reserved at a size class of
+ * the bytes to copy (capture.bpf.h emit_direct), twice the class for an
+ * iovec array. */
+static uint64_t room_of(uint64_t want, bool vec)
+{
+	uint64_t cap = want <= 256 ? 256 : want <= 1024 ? 1024 : want <= 4096 ? 4096 : SBA_CAP_MAX;
+
+	return sizeof(struct sba_data_ev) + (vec ? 2 * cap : cap);
+}
+
+/*
+ * Records written straight into the ring, one size class after another:
+ * at each class boundary and past the largest, by write and recvfrom
+ * (plain) and by writev and recvmsg (iovec arrays), each answered by a
+ * 1-byte writev/readv so the next one has the whole head budget. Every
+ * record is exact (bytes, cap_len, content, CUT_CAP only past SBA_CAP_MAX)
+ * though the ring record behind it is longer, and the ring bytes counted
+ * are exactly the rooms of the classes chosen.
+ */
+static void test_size_classes(void)
+{
+	static const size_t sizes[] = { 1, 256, 257, 1024, 1025, 4096, 4097, SBA_CAP_MAX,
+					SBA_CAP_MAX + 1 };
+	static uint8_t big[SBA_CAP_MAX + 1], sink[SBA_CAP_MAX + 1];
+	const int nsizes = sizeof(sizes) / sizeof(sizes[0]);
+	uint64_t ring = 0, want;
+	struct sba_counters cnt;
+	struct rec *d[64];
+	struct pair p;
+	struct rec *c, *s;
+	char one = 'k';
+	int n;
+
+	if (!have_root())
+		SKIP("needs root");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13 + (i >> 8));
+	CHECK(start("--capture-head=16384", "--capture-body=16384") == 0);
+	CHECK(tcp_pair(&p) == 0);
+	for (int vec = 0; vec < 2; vec++) {
+		for (int i = 0; i < nsizes; i++) {
+			size_t len = sizes[i], half = len / 2;
+			struct iovec iov[2] = { { big, half }, { big + half, len - half } };
+			struct iovec one_iov[2] = { { &one, 1 }, { &one, 0 } };
+			struct iovec in_iov = { sink, len };
+			struct msghdr msg = { .msg_iov = &in_iov, .msg_iovlen = 1 };
+
+			if (vec) {
+				CHECK_EQ_INT(writev(p.client, iov, 2), len);
+				CHECK_EQ_INT(recvmsg(p.server, &msg, MSG_WAITALL), len);
+			} else {
+				CHECK_EQ_INT(write(p.client, big, len), len);
+				CHECK_EQ_INT(recv(p.server, sink, len, MSG_WAITALL), len);
+			}
+			want = len < SBA_CAP_MAX ? len : SBA_CAP_MAX;
+			ring += 2 * room_of(want, vec);
+			CHECK_EQ_INT(writev(p.server, one_iov, 2), 1);
+			CHECK_EQ_INT(readv(p.client, one_iov, 1), 1);
+			ring += 2 * room_of(1, true);
+		}
+	}
+	drain();
+	CHECK(loader__counters(&ldr, &cnt) == 0);
+	CHECK_EQ_INT(cnt.stats[SBA_STAT_RING_BYTES], ring);
+	c = open_of_fd(p.client);
+	s = open_of_fd(p.server);
+	CHECK(c != NULL && s != NULL);
+	if (!c || !s)
+		goto out;
+	for (int end = 0; end < 2; end++) {
+		n = data_of(end ? s->conn_id : c->conn_id, end ? SBA_DIR_IN : SBA_DIR_OUT, d, 64);
+		CHECK_EQ_INT(n, 2 * nsizes);
+		for (int i = 0; i < n && i < 2 * nsizes; i++) {
+			size_t len = sizes[i % nsizes];
+
+			want = len < SBA_CAP_MAX ? len : SBA_CAP_MAX;
+			CHECK_EQ_INT(d[i]->sys, end ? (i < nsizes ? SBA_SYS_RECVFROM : SBA_SYS_RECVMSG)
+						    : (i < nsizes ? SBA_SYS_WRITE : SBA_SYS_WRITEV));
+			CHECK_EQ_INT(d[i]->bytes, len);
+			CHECK_EQ_INT(d[i]->cap_len, want);
+			CHECK_EQ_INT(d[i]->gap, 0);
+			CHECK_EQ_INT(d[i]->flags, len > want ? SBA_DATA_CUT_CAP : 0);
+			CHECK_MSG(memcmp(captured + d[i]->data_off, big, want) == 0,
+				  "end %d record %d (%zu bytes): payload differs", end, i, len);
+		}
+		n = data_of(end ? s->conn_id : c->conn_id, end ? SBA_DIR_OUT : SBA_DIR_IN, d, 64);
+		CHECK_EQ_INT(n, 2 * nsizes);
+		for (int i = 0; i < n; i++)
+			CHECK(d[i]->bytes == 1 && d[i]->cap_len == 1 &&
+			      captured[d[i]->data_off] == 'k');
+	}
+out:
+	close_pair(&p);
+	stop();
+}
+
+/* test_copy_fault: a thread that makes a page unreadable and readable again
+ * while the main thread writes from it. */
+static atomic_int flipping;
+
+static void *flip_page(void *page)
+{
+	while (atomic_load(&flipping)) {
+		mprotect(page, 4096, PROT_NONE);
+		mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	}
+	return NULL;
+}
+
+/* Runs th on another CPU than the caller, which stays on its own: on one
+ * CPU the flips would fall between syscalls, never inside one. */
+static void pin_apart(pthread_t th)
+{
+	cpu_set_t mine, other;
+	int cpu = sched_getcpu(), n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpu < 0 || n < 2)
+		return;
+	CPU_ZERO(&mine);
+	CPU_SET(cpu, &mine);
+	CPU_ZERO(&other);
+	CPU_SET((cpu + 1) % n, &other);
+	sched_setaffinity(0, sizeof(mine), &mine);
+	pthread_setaffinity_np(th, sizeof(other), &other);
+}
+
+static void unpin(void)
+{
+	cpu_set_t all;
+
+	CPU_ZERO(&all);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &all);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * A write whose bytes are unreadable by the time its exit is seen (the
+ * page made PROT_NONE after the kernel copied it) still gets its record,
+ * flagged SBA_DATA_CUT_FAULT with what was copied before the fault, and
+ * each such record counts one SBA_DROP_COPY_FAULT; the bytes stay exact. By write (plain) and writev (iovec array) alternately, until
+ * both kinds faulted a few times (the race is won within a few hundred
+ * writes here) or 1500 writes.
+ */
+static void test_copy_fault(void)
+{
+	static uint8_t sink[512];
+	struct sba_counters cnt;
+	struct rec *d[2048];
+	uint64_t total = 0, sent = 0, faults = 0;
+	int faulted[2] = { 0, 0 };
+	struct pair p;
+	pthread_t th;
+	struct rec *c;
+	uint8_t *page;
+	int n;
+
+	if (!have_root())
+		SKIP("needs root");
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(page != MAP_FAILED);
+	if (page == MAP_FAILED)
+		return;
+	memset(page, 'f', 4096);
+	CHECK(start(NULL, NULL) == 0);
+	CHECK(tcp_pair(&p) == 0);
+	atomic_store(&flipping, 1);
+	CHECK(pthread_create(&th, NULL, flip_page, page) == 0);
+	pin_apart(th);
+	for (int i = 0; i < 1500 && (faulted[0] < 3 || faulted[1] < 3); i++) {
+		struct iovec iov[2] = { { page, 100 }, { page + 100, 100 } };
+		ssize_t r = i & 1 ? writev(p.client, iov, 2) : write(p.client, page, 200);
+
+		if (r <= 0)
+			continue;	/* the kernel's own copy faulted: no record */
+		sent += r;
+		read_exact(p.server, sink, r);
+		if (i % 50 == 49) {
+			drain();
+			c = open_of_fd(p.client);
+			n = c ? data_of(c->conn_id, SBA_DIR_OUT, d, 2048) : 0;
+			faulted[0] = faulted[1] = 0;
+			for (int k = 0; k < n; k++)
+				if (d[k]->flags & SBA_DATA_CUT_FAULT)
+					faulted[d[k]->sys == SBA_SYS_WRITEV]++;
+		}
+	}
+	atomic_store(&flipping, 0);
+	pthread_join(th, NULL);
+	unpin();
+	drain();
+	CHECK(loader__counters(&ldr, &cnt) == 0);
+	c = open_of_fd(p.client);
+	CHECK(c != NULL);
+	if (c) {
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 2048);
+		for (int k = 0; k < n; k++) {
+			total += d[k]->bytes;
+			if (!(d[k]->flags & SBA_DATA_CUT_FAULT)) {
+				CHECK(d[k]->cap_len == d[k]->bytes &&
+				      memcmp(captured + d[k]->data_off, page, d[k]->cap_len) == 0);
+				continue;
+			}
+			/* a plain write copies all or nothing; a writev's
+			 * second iovec can fault after its first was copied */
+			faults++;
+			CHECK(d[k]->cap_len == 0 ||
+			      (d[k]->sys == SBA_SYS_WRITEV && d[k]->cap_len == 100));
+			CHECK(memcmp(captured + d[k]->data_off, page, d[k]->cap_len) == 0);
+		}
+		CHECK_EQ_INT(total, sent);
+	}
+	CHECK_MSG(faulted[0] >= 1 && faulted[1] >= 1, "faults seen: write %d, writev %d",
+		  faulted[0], faulted[1]);
+	CHECK_EQ_INT(cnt.drops[SBA_DROP_COPY_FAULT], faults);
+	close_pair(&p);
+	stop();
+	munmap(page, 4096);
+}
+
 /* Files, pipes, UDP and unix sockets: never captured, but classified once. */
 static void test_non_tcp_fds_not_captured(void)
 {
@@ -681,6 +905,8 @@ static void run_all(void)
 	RUN(test_writev_many_iovecs);
 	RUN(test_capture_budget);
 	RUN(test_tail_capture);
+	RUN(test_size_classes);
+	RUN(test_copy_fault);
 	RUN(test_non_tcp_fds_not_captured);
 	RUN(test_fd_reuse_new_conn);
 	RUN(test_join_mid_stream);
