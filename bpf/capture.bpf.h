@@ -214,26 +214,43 @@ static long iov_step(__u32 i, void *ctx)
 	return iov_copy_one(w, s->data, SBA_CAP_MAX, &v) ? 0 : 1;
 }
 
-/* Copies up to want (<= cap) bytes spread over an iovec array into dst,
- * which holds 2 * cap bytes; returns bytes copied. Iovecs past the first
- * IOV_BATCH are walked with bpf_loop into the scratch slot only (loop): a
- * ring record's pointer cannot go to a callback. */
-static __always_inline __u32 copy_iov(__u8 *dst, const __u32 cap, __u64 iov, __u64 iovcnt,
-				      __u32 want, __u8 *flags, const bool loop)
+/* Reads the first IOV_BATCH (at most) iovecs of an array in one user copy;
+ * returns how many, 0 with SBA_DATA_CUT_FAULT in *flags when unreadable. */
+static __always_inline __u32 iov_read_batch(struct iovec *v, __u64 iov, __u64 iovcnt, __u8 *flags)
 {
-	struct iov_walk w = { .iov = iov, .iovcnt = iovcnt, .want = want };
-	struct iovec v[IOV_BATCH];
 	__u32 first = iovcnt < IOV_BATCH ? iovcnt : IOV_BATCH;
-	__u32 loops;
 
 	if (first && bpf_probe_read_user(v, first * sizeof(v[0]), (void *)iov)) {
 		*flags |= SBA_DATA_CUT_FAULT;
 		return 0;
 	}
+	return first;
+}
+
+/* Copies up to want (<= cap) bytes spread over the first iovecs v[0..first)
+ * into dst, which holds 2 * cap bytes. */
+static __always_inline void iov_copy_batch(struct iov_walk *w, __u8 *dst, const __u32 cap,
+					   const struct iovec *v, __u32 first)
+{
 	for (int i = 0; i < IOV_BATCH; i++)
-		if (i >= first || !iov_copy_one(&w, dst, cap, &v[i]))
+		if (i >= first || !iov_copy_one(w, dst, cap, &v[i]))
 			break;
-	if (loop && !w.fault && w.off < want && iovcnt > IOV_BATCH) {
+}
+
+/* Copies up to want (<= SBA_CAP_MAX) bytes spread over an iovec array into
+ * the scratch slot, walking past the first IOV_BATCH iovecs with bpf_loop;
+ * returns bytes copied. */
+static __always_inline __u32 copy_iov(struct scratch *s, __u64 iov, __u64 iovcnt, __u32 want,
+				      __u8 *flags)
+{
+	struct iov_walk w = { .iov = iov, .iovcnt = iovcnt, .want = want };
+	struct iovec v[IOV_BATCH];
+	__u32 first = iov_read_batch(v, iov, iovcnt, flags), loops;
+
+	if (*flags & SBA_DATA_CUT_FAULT)
+		return 0;
+	iov_copy_batch(&w, s->data, SBA_CAP_MAX, v, first);
+	if (!w.fault && w.off < want && iovcnt > IOV_BATCH) {
 		loops = iovcnt < SBA_IOV_MAX ? iovcnt : SBA_IOV_MAX;
 		bpf_loop(loops - IOV_BATCH, iov_step, &w, 0);
 	}
@@ -355,27 +372,33 @@ static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int
  * rest of the record is padding that readers skip (sba_abi.h).
  * *ts is the kernel time of the record; false: the ring is full.
  */
-static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src, __u64 iovcnt,
-					      const bool vec, const __u32 cap, int fd,
-					      __u64 pid_tgid, __u64 bytes, __u32 want, __u8 dir,
-					      __u8 sys, __u64 *ts)
+static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src,
+					      const struct iovec *v, __u32 nv, __u8 flags,
+					      const __u32 cap, int fd, __u64 pid_tgid, __u64 bytes,
+					      __u32 want, __u8 dir, __u8 sys, __u64 *ts)
 {
-	const __u64 room = sizeof(struct sba_data_ev) + (vec ? 2 * cap : cap);
+	const __u64 room = sizeof(struct sba_data_ev) + (v ? 2 * cap : cap);
 	struct sba_counters *cnt = counters_get();
+	struct iov_walk w = { .iovcnt = nv, .want = want };
 	struct sba_data_ev *ev;
-	__u8 flags = 0;
 	__u64 wake;
-	__u32 got;
+	__u32 got = 0;
 
 	ev = bpf_ringbuf_reserve(&events, room, 0);
 	if (!ev) {
 		data_lost(c, cnt, dir, bytes);
 		return false;
 	}
-	if (vec)
-		got = copy_iov((__u8 *)(ev + 1), cap, src, iovcnt, want, &flags, false);
-	else
+	if (flags) {
+		/* the iovec array was unreadable: a record with no payload */
+	} else if (v) {
+		iov_copy_batch(&w, (__u8 *)(ev + 1), cap, v, nv);
+		got = w.off;
+		if (w.fault)
+			flags |= SBA_DATA_CUT_FAULT;
+	} else {
 		got = copy_user((__u8 *)(ev + 1), cap, src, want, &flags);
+	}
 	if (got < bytes && !flags)
 		flags |= SBA_DATA_CUT_CAP;
 	if (cnt && (flags & SBA_DATA_CUT_FAULT))
@@ -388,23 +411,49 @@ static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src, __u
 	return true;
 }
 
-/* The size classes of emit_direct_class(): a request head or a small
- * response in 256, the default body cap in 1024, the head cap in 4096. */
+/* Size classes of emit_direct_class(): a request head or a small response
+ * in 128 or 256 bytes, the default body cap in 1024, the head cap in 4096. */
+#define EMIT_CLASSES(V, NV, FL)								\
+	do {										\
+		if (want <= 128)							\
+			return emit_direct_class(c, src, V, NV, FL, 128, fd, pid_tgid,	\
+						 bytes, want, dir, sys, ts);		\
+		if (want <= 256)							\
+			return emit_direct_class(c, src, V, NV, FL, 256, fd, pid_tgid,	\
+						 bytes, want, dir, sys, ts);		\
+		if (want <= 1024)							\
+			return emit_direct_class(c, src, V, NV, FL, 1024, fd, pid_tgid,	\
+						 bytes, want, dir, sys, ts);		\
+		if (want <= 4096)							\
+			return emit_direct_class(c, src, V, NV, FL, 4096, fd, pid_tgid,	\
+						 bytes, want, dir, sys, ts);		\
+		return emit_direct_class(c, src, V, NV, FL, SBA_CAP_MAX, fd, pid_tgid,	\
+					 bytes, want, dir, sys, ts);			\
+	} while (0)
+
+/*
+ * The first record of a syscall, straight into the ring at a size class.
+ * An iovec array (vec: src is the array, at most IOV_BATCH of them) is read
+ * first: when its first iovec holds all the bytes wanted (Node writes a
+ * response as [head and body, ""]), the record is a plain copy of it and
+ * takes the room of its class, not twice that.
+ */
 static __always_inline bool emit_direct(struct sba_conn *c, __u64 src, __u64 iovcnt,
 					const bool vec, int fd, __u64 pid_tgid, __u64 bytes,
 					__u32 want, __u8 dir, __u8 sys, __u64 *ts)
 {
-	if (want <= 256)
-		return emit_direct_class(c, src, iovcnt, vec, 256, fd, pid_tgid, bytes, want, dir,
-					 sys, ts);
-	if (want <= 1024)
-		return emit_direct_class(c, src, iovcnt, vec, 1024, fd, pid_tgid, bytes, want, dir,
-					 sys, ts);
-	if (want <= 4096)
-		return emit_direct_class(c, src, iovcnt, vec, 4096, fd, pid_tgid, bytes, want, dir,
-					 sys, ts);
-	return emit_direct_class(c, src, iovcnt, vec, SBA_CAP_MAX, fd, pid_tgid, bytes, want, dir,
-				 sys, ts);
+	struct iovec v[IOV_BATCH];
+	__u8 fl = 0;
+	__u32 nv;
+
+	if (!vec)
+		EMIT_CLASSES(NULL, 0, 0);
+	nv = iov_read_batch(v, src, iovcnt, &fl);
+	if (!fl && nv && v[0].iov_len >= want) {
+		src = (__u64)v[0].iov_base;
+		EMIT_CLASSES(NULL, 0, 0);
+	}
+	EMIT_CLASSES(v, nv, fl);
 }
 
 static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pid_tgid)
@@ -507,7 +556,7 @@ static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pi
 		if (!s)
 			return;
 		if (vec && !flags)
-			got = copy_iov(s->data, SBA_CAP_MAX, src, iovcnt, want, &flags, true);
+			got = copy_iov(s, src, iovcnt, want, &flags);
 		if (got < ret - rest - tail && !flags)
 			flags |= SBA_DATA_CUT_CAP;
 		if (flags & SBA_DATA_CUT_FAULT)
