@@ -390,7 +390,7 @@ static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src,
 		return false;
 	}
 	if (flags) {
-		/* the iovec array was unreadable: a record with no payload */
+		/* the iovec array was unreadable (emit_direct): no payload */
 	} else if (v) {
 		iov_copy_batch(&w, (__u8 *)(ev + 1), cap, v, nv);
 		got = w.off;
@@ -449,11 +449,14 @@ static __always_inline bool emit_direct(struct sba_conn *c, __u64 src, __u64 iov
 	if (!vec)
 		EMIT_CLASSES(NULL, 0, 0);
 	nv = iov_read_batch(v, src, iovcnt, &fl);
-	if (!fl && nv && v[0].iov_len >= want) {
+	if (fl)		/* the array is unreadable: a record with no payload */
+		return emit_direct_class(c, src, NULL, 0, fl, 128, fd, pid_tgid, bytes, want, dir,
+					 sys, ts);
+	if (nv && v[0].iov_len >= want) {
 		src = (__u64)v[0].iov_base;
 		EMIT_CLASSES(NULL, 0, 0);
 	}
-	EMIT_CLASSES(v, nv, fl);
+	EMIT_CLASSES(v, nv, 0);
 }
 
 static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pid_tgid)

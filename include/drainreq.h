@@ -13,10 +13,14 @@
  *
  * Generations, under one mutex: `asked` counts the requests, `done` is the
  * value of `asked` that the last completed drain had seen before it began.
- * A waiter asking as request g is served once done >= g. Concurrent
- * scrapes share one drain. If the loop does not answer within the waiter's
- * timeout (it is stuck, or gone), the scrape goes on with what there is and
- * the miss is counted (drainreq_misses()).
+ * A waiter asking as request g is served once done >= g; waiters that ask
+ * while a drain is pending share it. If the loop does not answer within the
+ * waiter's timeout (it is stuck, or gone), the scrape goes on with what
+ * there is and the miss is counted (drainreq_misses()); until the loop
+ * finishes a drain again, later waiters do not wait at all (they still ask,
+ * and are counted): one thread serves the endpoint, and a stalled loop must
+ * not hold /healthz behind a queue of one-second waits. Once the loop has
+ * ended (drainreq_close()), waiters get the final figures at once.
  */
 #ifndef SBA_DRAINREQ_H
 #define SBA_DRAINREQ_H
@@ -30,7 +34,9 @@ struct drainreq {
 	pthread_cond_t done_cv;	/* CLOCK_MONOTONIC */
 	uint64_t asked;		/* requests so far */
 	uint64_t done;		/* `asked` as seen by the start of the last finished drain */
-	uint64_t misses;	/* waits that timed out */
+	uint64_t misses;	/* waits that timed out, or skipped while stuck */
+	bool stuck;		/* a wait timed out, and no drain finished since */
+	bool closed;		/* the loop has ended: nothing more will be drained */
 	int fd;			/* eventfd: readable while a request waits */
 };
 
@@ -55,6 +61,9 @@ uint64_t drainreq_begin(struct drainreq *d);
 /* Loop side, once what it read is visible to the renderers: serves every
  * request up to ticket. */
 void drainreq_done(struct drainreq *d, uint64_t ticket);
+
+/* Loop side, after its last drain: every wait from now on returns at once. */
+void drainreq_close(struct drainreq *d);
 
 uint64_t drainreq_misses(struct drainreq *d);
 

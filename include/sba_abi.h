@@ -132,7 +132,8 @@ struct sba_counters {
 struct sba_ev_hdr {
 	__u8 kind;		/* enum sba_ev_kind */
 	__u8 flags;		/* SBA_CONN_* or SBA_DATA_* */
-	__u16 size;		/* bytes of this record, header and payload */
+	__u16 size;		/* bytes it holds, header and payload (the ring
+				 * record may be longer: size-class padding) */
 	__u32 tgid;
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };

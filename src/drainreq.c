@@ -59,13 +59,19 @@ bool drainreq_wait(struct drainreq *d, uint32_t timeout_ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&d->lock);
+	if (d->closed) {
+		pthread_mutex_unlock(&d->lock);
+		return true;
+	}
 	ticket = ++d->asked;
 	/* EAGAIN only when the counter is near 2^64: it is readable then anyway */
-	if (write(d->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if ((write(d->fd, &one, sizeof(one)) < 0 && errno != EAGAIN) || d->stuck)
 		ok = false;
 	while (ok && d->done < ticket)
-		if (pthread_cond_timedwait(&d->done_cv, &d->lock, &until) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&d->done_cv, &d->lock, &until) == ETIMEDOUT) {
 			ok = d->done >= ticket;
+			d->stuck = !ok;
+		}
 	if (!ok)
 		d->misses++;
 	pthread_mutex_unlock(&d->lock);
@@ -88,10 +94,20 @@ uint64_t drainreq_begin(struct drainreq *d)
 void drainreq_done(struct drainreq *d, uint64_t ticket)
 {
 	pthread_mutex_lock(&d->lock);
+	d->stuck = false;	/* the loop answers again */
 	if (ticket > d->done) {
 		d->done = ticket;
 		pthread_cond_broadcast(&d->done_cv);
 	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void drainreq_close(struct drainreq *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->closed = true;
+	d->done = d->asked;
+	pthread_cond_broadcast(&d->done_cv);
 	pthread_mutex_unlock(&d->lock);
 }
 

@@ -46,8 +46,9 @@
 #define LOOP_WAIT_MS 200
 #define IDLE_WAIT_MS 1000
 /* How long a scrape waits for the drain it asked for (drainreq.h): a drain
- * of a full 8 MiB ring takes tens of ms; longer means the loop is stuck. */
-#define FRESH_WAIT_MS 1000
+ * of a full 8 MiB ring takes tens of ms; longer means the loop is stuck,
+ * and the endpoint has one thread: /healthz may wait behind it. */
+#define FRESH_WAIT_MS 500
 #define LOG_EVERY_MS 10000
 #define WORKERS_PREFIX "sba_worker_"
 
@@ -496,8 +497,8 @@ static void render_self(struct httpd *h, struct expo *e)
 	if (h->fresh) {
 		expo_family(e, "sba_observer_scrape_stale", EXPO_COUNTER,
 			    "Scrapes (and /debug/slow reads) served without the ring drain they asked "
-			    "for: the event loop did not answer within 1 s, so what they showed could "
-			    "be up to --poll-ms old.");
+			    "for: the event loop did not answer within 0.5 s (or had not answered since "
+			    "one that did not), so what they showed is as old as its stall.");
 		expo_counter(e, NULL, 0, drainreq_misses(h->fresh));
 	}
 	expo_family(e, "sba_observer_scrape_render_seconds", EXPO_GAUGE,

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	struct loader l = {};
 	struct event_sink sink;
 	uint64_t last_tick = 0, now, ticket;
-	int err, targets, bad_line = 0;
+	int err, targets, wait_ms, bad_line = 0;
 
 	err = config_parse(&cfg, argc, argv);
 	if (err)
@@ -167,7 +167,11 @@ int main(int argc, char **argv)
 	 * whenever a scrape asks (drainreq.h): the ticket is taken before the
 	 * ring is read, so the drain holds whatever came before the request. */
 	while (!exiting) {
-		err = loader__wait(&l, (int)cfg.poll_ms);
+		/* no later than the next per-second tick: its gauges stay ~1 s fresh */
+		now = selfmetrics_now_ns();
+		wait_ms = now - last_tick >= 1000000000ull ? 0
+			  : (int)((1000000000ull - (now - last_tick)) / 1000000ull) + 1;
+		err = loader__wait(&l, wait_ms < (int)cfg.poll_ms ? wait_ms : (int)cfg.poll_ms);
 		ticket = fresh.fd >= 0 ? drainreq_begin(&fresh) : 0;
 		if (!err)
 			err = loader__drain(&l, 0);
@@ -196,6 +200,8 @@ int main(int argc, char **argv)
 	loader__drain(&l, 0);
 	pipeline__flush(pipe);
 	forget_exited(&l, &ev, &cfg);
+	if (fresh.fd >= 0)	/* a scrape from now on gets these final figures */
+		drainreq_close(&fresh);
 	if (cfg.trace || cfg.stats)
 		print_stats(&l, &ev);
 out:

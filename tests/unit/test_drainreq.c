@@ -53,6 +53,14 @@ static void sleep_ms(int ms)
 	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /* A drain that took its ticket before the request does not serve it. */
 static void test_only_a_later_drain_serves(void)
 {
@@ -101,20 +109,67 @@ static void test_waiters_share_a_drain(void)
 static void test_no_loop_is_a_counted_miss(void)
 {
 	struct drainreq d;
-	struct timespec t0, t1;
+	struct timespec t0;
 	long ms;
 
 	CHECK_EQ_INT(drainreq_init(&d), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CHECK(!drainreq_wait(&d, 100));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = ms_since(&t0);
 	CHECK_MSG(ms >= 99 && ms < 2000, "waited %ld ms for a 100 ms timeout", ms);
 	CHECK_EQ_INT(drainreq_misses(&d), 1);
 	/* the request stays pending: the next drain clears it */
 	CHECK(fd_readable(&d, 0));
 	drainreq_done(&d, drainreq_begin(&d));
 	CHECK(!fd_readable(&d, 0));
+	drainreq_destroy(&d);
+}
+
+/* After one timed-out wait, later ones do not wait (one thread serves the
+ * endpoint: /healthz must not queue behind them) until a drain finishes. */
+static void test_stuck_loop_no_queue(void)
+{
+	struct drainreq d;
+	struct timespec t0;
+	struct waiter w;
+
+	CHECK_EQ_INT(drainreq_init(&d), 0);
+	CHECK(!drainreq_wait(&d, 100));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(!drainreq_wait(&d, 5000));
+	CHECK(!drainreq_wait(&d, 5000));
+	CHECK_MSG(ms_since(&t0) < 1000, "two waits on a stuck loop took %ld ms", ms_since(&t0));
+	CHECK_EQ_INT(drainreq_misses(&d), 3);
+	CHECK(fd_readable(&d, 0));		/* they still ask */
+	drainreq_done(&d, drainreq_begin(&d));	/* the loop is back */
+	start(&w, &d, 5000);
+	CHECK(fd_readable(&d, 2000));
+	sleep_ms(50);
+	CHECK_MSG(!returned(&w), "a wait after the loop came back did not wait for its drain");
+	drainreq_done(&d, drainreq_begin(&d));
+	pthread_join(w.t, NULL);
+	CHECK(w.ok);
+	CHECK_EQ_INT(drainreq_misses(&d), 3);
+	drainreq_destroy(&d);
+}
+
+/* After the loop's last drain, a scrape gets the final figures at once. */
+static void test_closed_answers_at_once(void)
+{
+	struct drainreq d;
+	struct timespec t0;
+	struct waiter w;
+
+	CHECK_EQ_INT(drainreq_init(&d), 0);
+	start(&w, &d, 5000);		/* waiting when the loop ends */
+	CHECK(fd_readable(&d, 2000));
+	drainreq_close(&d);
+	pthread_join(w.t, NULL);
+	CHECK(w.ok);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(drainreq_wait(&d, 5000));
+	CHECK(ms_since(&t0) < 1000);
+	CHECK_EQ_INT(drainreq_misses(&d), 0);
 	drainreq_destroy(&d);
 }
 
@@ -169,6 +224,8 @@ int main(void)
 	RUN(test_only_a_later_drain_serves);
 	RUN(test_waiters_share_a_drain);
 	RUN(test_no_loop_is_a_counted_miss);
+	RUN(test_stuck_loop_no_queue);
+	RUN(test_closed_answers_at_once);
 	RUN(test_a_scrape_sees_what_came_before_it);
 	return check_summary();
 }
