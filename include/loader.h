@@ -34,16 +34,13 @@ struct loader {
 int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sample_fn fn,
 		  void *ctx);
 
-/*
- * Waits up to timeout_ms (0: not at all), or until the kernel forces a
- * wakeup because the ring is filling up, then hands every waiting record to
- * the callback (ringbuf.h). Returns the number of records or -errno.
- */
-int loader__drain(struct loader *l, int timeout_ms);
-
-/* The waiting half of loader__drain(): up to timeout_ms, or until the ring
- * forces a wakeup or a watched fd is readable. 0 or -errno. */
+/* Waits up to timeout_ms, or until the kernel forces a wakeup because the
+ * ring is filling up, or a watched fd is readable. 0 or -errno. */
 int loader__wait(struct loader *l, int timeout_ms);
+
+/* Hands every record waiting in the ring to the callback (ringbuf.h), now.
+ * Returns the number of records or -errno. */
+int loader__drain(struct loader *l);
 
 /* Also wake loader__wait() while fd is readable (level-triggered): a scrape's
  * drain request (drainreq.h). The caller clears the fd. 0 or -errno. */

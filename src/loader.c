@@ -431,14 +431,10 @@ int loader__wait(struct loader *l, int timeout_ms)
 	return 0;
 }
 
-int loader__drain(struct loader *l, int timeout_ms)
+int loader__drain(struct loader *l)
 {
-	int64_t n;
-	int err;
+	int64_t n = ringbuf__consume(&l->ring, l->fn, l->fn_ctx);
 
-	if (timeout_ms && (err = loader__wait(l, timeout_ms)))
-		return err;
-	n = ringbuf__consume(&l->ring, l->fn, l->fn_ctx);
 	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 

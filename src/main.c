@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 		err = loader__wait(&l, wait_ms < (int)cfg.poll_ms ? wait_ms : (int)cfg.poll_ms);
 		ticket = fresh.fd >= 0 ? drainreq_begin(&fresh) : 0;
 		if (!err)
-			err = loader__drain(&l, 0);
+			err = loader__drain(&l);
 		if (err < 0 && err != -EINTR) {
 			pr_err("reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	/* Whatever is still in the ring was seen: deliver it before leaving. */
-	loader__drain(&l, 0);
+	loader__drain(&l);
 	pipeline__flush(pipe);
 	forget_exited(&l, &ev, &cfg);
 	if (fresh.fd >= 0)	/* a scrape from now on gets these final figures */

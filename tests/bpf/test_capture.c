@@ -105,7 +105,7 @@ static int start(const char *extra1, const char *extra2)
 
 static void drain(void)
 {
-	loader__drain(&ldr, 0);	/* the observer's own reader */
+	loader__drain(&ldr);	/* the observer's own reader */
 }
 
 static void stop(void)
