@@ -366,10 +366,12 @@ static __always_inline bool emit_data(struct scratch *s, struct sba_conn *c, int
  * slot and then again by bpf_ringbuf_output (one buffer fewer to pull back
  * into the cache: the app runs enough JavaScript between two syscalls to
  * evict it). A reservation's size must be a constant, so the record has the
- * room of a size class: cap >= want bytes, or 2 * cap for an iovec array
- * (vec; at most IOV_BATCH iovecs), whose copies land at offsets the verifier
- * only knows to be below cap. hdr.size still counts the bytes captured; the
- * rest of the record is padding that readers skip (sba_abi.h).
+ * room of a size class: cap >= want bytes copied from src, or 2 * cap when
+ * they come from the iovecs v[0..nv) (at most IOV_BATCH), whose copies land
+ * at offsets the verifier only knows to be below cap. flags set on entry
+ * (the iovec array was unreadable) give a record with no payload. hdr.size
+ * still counts the bytes captured; the rest of the record is padding that
+ * readers skip (sba_abi.h).
  * *ts is the kernel time of the record; false: the ring is full.
  */
 static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src,
@@ -413,21 +415,21 @@ static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src,
 
 /* Size classes of emit_direct_class(): a request head or a small response
  * in 128 or 256 bytes, the default body cap in 1024, the head cap in 4096. */
-#define EMIT_CLASSES(V, NV, FL)								\
+#define EMIT_CLASSES(V, NV)									\
 	do {										\
 		if (want <= 128)							\
-			return emit_direct_class(c, src, V, NV, FL, 128, fd, pid_tgid,	\
+			return emit_direct_class(c, src, V, NV, 0, 128, fd, pid_tgid,	\
 						 bytes, want, dir, sys, ts);		\
 		if (want <= 256)							\
-			return emit_direct_class(c, src, V, NV, FL, 256, fd, pid_tgid,	\
+			return emit_direct_class(c, src, V, NV, 0, 256, fd, pid_tgid,	\
 						 bytes, want, dir, sys, ts);		\
 		if (want <= 1024)							\
-			return emit_direct_class(c, src, V, NV, FL, 1024, fd, pid_tgid,	\
+			return emit_direct_class(c, src, V, NV, 0, 1024, fd, pid_tgid,	\
 						 bytes, want, dir, sys, ts);		\
 		if (want <= 4096)							\
-			return emit_direct_class(c, src, V, NV, FL, 4096, fd, pid_tgid,	\
+			return emit_direct_class(c, src, V, NV, 0, 4096, fd, pid_tgid,	\
 						 bytes, want, dir, sys, ts);		\
-		return emit_direct_class(c, src, V, NV, FL, SBA_CAP_MAX, fd, pid_tgid,	\
+		return emit_direct_class(c, src, V, NV, 0, SBA_CAP_MAX, fd, pid_tgid,	\
 					 bytes, want, dir, sys, ts);			\
 	} while (0)
 
@@ -447,16 +449,16 @@ static __always_inline bool emit_direct(struct sba_conn *c, __u64 src, __u64 iov
 	__u32 nv;
 
 	if (!vec)
-		EMIT_CLASSES(NULL, 0, 0);
+		EMIT_CLASSES(NULL, 0);
 	nv = iov_read_batch(v, src, iovcnt, &fl);
 	if (fl)		/* the array is unreadable: a record with no payload */
 		return emit_direct_class(c, src, NULL, 0, fl, 128, fd, pid_tgid, bytes, want, dir,
 					 sys, ts);
 	if (nv && v[0].iov_len >= want) {
 		src = (__u64)v[0].iov_base;
-		EMIT_CLASSES(NULL, 0, 0);
+		EMIT_CLASSES(NULL, 0);
 	}
-	EMIT_CLASSES(v, nv, 0);
+	EMIT_CLASSES(v, nv);
 }
 
 static __always_inline void on_data(const struct sys_call *a, __u8 tag, __u64 pid_tgid)
