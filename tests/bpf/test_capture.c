@@ -432,7 +432,8 @@ static void test_tail_capture(void)
 static uint64_t room_of(uint64_t want, bool vec)
 {
 	uint64_t cap = want <= 128 ? 128 : want <= 256 ? 256 : want <= 1024 ? 1024 :
-		       want <= 4096 ? 4096 : SBA_CAP_MAX;
+		       want <= 2048 ? 2048 : want <= 4096 ? 4096 : want <= 8192 ? 8192 :
+		       SBA_CAP_MAX;
 
 	return sizeof(struct sba_data_ev) + (vec ? 2 * cap : cap);
 }
@@ -450,8 +451,8 @@ static uint64_t room_of(uint64_t want, bool vec)
  */
 static void test_size_classes(void)
 {
-	static const size_t sizes[] = { 1, 128, 129, 256, 257, 1024, 1025, 4096, 4097,
-					SBA_CAP_MAX, SBA_CAP_MAX + 1 };
+	static const size_t sizes[] = { 1, 128, 129, 256, 257, 1024, 1025, 2048, 2049, 4096,
+					4097, 8192, 8193, SBA_CAP_MAX, SBA_CAP_MAX + 1 };
 	static uint8_t big[SBA_CAP_MAX + 1], sink[SBA_CAP_MAX + 1];
 	const int nsizes = sizeof(sizes) / sizeof(sizes[0]);
 	uint64_t ring = 0, want;

@@ -207,6 +207,8 @@ before(async () => {
 	obs.kill('SIGINT');
 	await exited;
 	console.log(`# both stacks ran in ${Date.now() - t0} ms`);
+	const stat = (n) => Number((full.match(new RegExp(`^sba_observer_${n} (\\S+)$`, 'm')) || [])[1]);
+	console.log(`# ring: ${stat('ringbuf_written_bytes_total')} bytes taken by ${stat('data_events_total')} data records of ${stat('bytes_captured_total')} captured bytes`);
 	if (process.env.E2E_DUMP) // E2E_DUMP=file: the trace's job lines and the app's attempts, for a look
 		fs.writeFileSync(process.env.E2E_DUMP, JSON.stringify({ jobLines, stacks: STACKS.map((s) => ({ tag: s.tag, attempts: s.app.attempts })),
 			connOf: [...connOf], sys: [...sys].map(([c, v]) => [c, { in: v.in.map(String), out: v.out.map(String) }]) }));
