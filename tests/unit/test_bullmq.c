@@ -479,8 +479,10 @@ static void test_classify_shapes(void)
 
 static struct resp_parser RP;
 
-static void reply_to(struct bullmq *b, const char *cmd_words, const char *reply, uint64_t ts,
-		     uint64_t epoch)
+/* Feeds b the reply to cmd_words: the command written at req_ns, the reply
+ * read at reply_ns, in the given epoch. */
+static void reply_full(struct bullmq *b, const char *cmd_words, const char *reply,
+		       uint64_t req_ns, uint64_t reply_ns, uint64_t epoch)
 {
 	struct bullmq_call call;
 	struct resp_view v;
@@ -490,7 +492,13 @@ static void reply_to(struct bullmq *b, const char *cmd_words, const char *reply,
 	resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
 	CHECK(resp_parser__feed(&RP, (const uint8_t *)reply, strlen(reply), &used) == RESP_FRAME);
 	resp_view_top(&RP.frame, &v);
-	bullmq__on_reply(b, &call, &v, ts, ts + 1000, epoch);
+	bullmq__on_reply(b, &call, &v, req_ns, reply_ns, epoch);
+}
+
+static void reply_to(struct bullmq *b, const char *cmd_words, const char *reply, uint64_t ts,
+		     uint64_t epoch)
+{
+	reply_full(b, cmd_words, reply, ts, ts + 1000, epoch);
 }
 
 #define ADD "EVALSHA 00 3 bull:q:wait bull:q:id bull:q:events "
@@ -634,15 +642,7 @@ static void test_depth_inference(void)
 static void reply_at(struct bullmq *b, const char *cmd_words, const char *reply, uint64_t req_ns,
 		     uint64_t reply_ns)
 {
-	struct bullmq_call call;
-	struct resp_view v;
-	size_t used;
-
-	classify_str(mk(cmd_words), &call);
-	resp_parser__init(&RP, RESP_MODE_REPLIES, 192);
-	CHECK(resp_parser__feed(&RP, (const uint8_t *)reply, strlen(reply), &used) == RESP_FRAME);
-	resp_view_top(&RP.frame, &v);
-	bullmq__on_reply(b, &call, &v, req_ns, reply_ns, 0);
+	reply_full(b, cmd_words, reply, req_ns, reply_ns, 0);
 }
 
 /* A reply handing a job out (moveToActive, fetchNext): [hash, id, 0, 0]. */
