@@ -419,28 +419,23 @@ static __always_inline bool emit_direct_class(struct sba_conn *c, __u64 src,
  * (BullMQ's scripts and job payloads: 1-2 KiB and ~5 KiB writes in the
  * fixtures). The BullMQ e2e's traffic takes 0.76 of the ring bytes with
  * them; the observer's programs verify in ~0.2 s more at startup. */
-#define EMIT_CLASSES(V, NV)									\
+#define EMIT_CLASS(V, NV, ROOM)								\
+	return emit_direct_class(c, src, V, NV, 0, ROOM, fd, pid_tgid, bytes, want, dir, sys, ts)
+#define EMIT_CLASSES(V, NV)								\
 	do {										\
 		if (want <= 128)							\
-			return emit_direct_class(c, src, V, NV, 0, 128, fd, pid_tgid,	\
-						 bytes, want, dir, sys, ts);		\
+			EMIT_CLASS(V, NV, 128);						\
 		if (want <= 256)							\
-			return emit_direct_class(c, src, V, NV, 0, 256, fd, pid_tgid,	\
-						 bytes, want, dir, sys, ts);		\
+			EMIT_CLASS(V, NV, 256);						\
 		if (want <= 1024)							\
-			return emit_direct_class(c, src, V, NV, 0, 1024, fd, pid_tgid,	\
-						 bytes, want, dir, sys, ts);		\
+			EMIT_CLASS(V, NV, 1024);					\
 		if (want <= 2048)							\
-			return emit_direct_class(c, src, V, NV, 0, 2048, fd, pid_tgid,	\
-						 bytes, want, dir, sys, ts);		\
+			EMIT_CLASS(V, NV, 2048);					\
 		if (want <= 4096)							\
-			return emit_direct_class(c, src, V, NV, 0, 4096, fd, pid_tgid,	\
-						 bytes, want, dir, sys, ts);		\
+			EMIT_CLASS(V, NV, 4096);					\
 		if (want <= 8192)							\
-			return emit_direct_class(c, src, V, NV, 0, 8192, fd, pid_tgid,	\
-						 bytes, want, dir, sys, ts);		\
-		return emit_direct_class(c, src, V, NV, 0, SBA_CAP_MAX, fd, pid_tgid,	\
-					 bytes, want, dir, sys, ts);			\
+			EMIT_CLASS(V, NV, 8192);					\
+		EMIT_CLASS(V, NV, SBA_CAP_MAX);						\
 	} while (0)
 
 /*
