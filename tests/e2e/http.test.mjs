@@ -282,17 +282,7 @@ before(async () => {
 // per-exchange duration check leaves them out.
 async function warmUp() {
 	warming = true;
-	await Promise.all(Object.keys(SVC).map(async (name, si) => {
-		const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-		const it = mix(90, 1000 + si);
-		await Promise.all([0, 1].map(async () => {
-			for (let r = it.next(); !r.done; r = it.next()) {
-				const q = r.value;
-				await request(name, q.method, q.url, { tenant: q.tenant, headers: q.headers, body: q.body, agent });
-			}
-		}));
-		agent.destroy();
-	}));
+	await Promise.all(Object.keys(SVC).map((name, si) => runMix(name, 90, 1000 + si, 2)));
 	for (let i = 0; i < 5; i++) {
 		await request('plain', 'GET', `/proxy/${900 + i}`, { agent: false });
 		note('express', 'GET', `/users/${900 + i}`, 200, null);
@@ -343,23 +333,27 @@ function* mix(n, seed) {
 	}
 }
 
+// n requests of mix(n, seed) to one server over conc keep-alive connections,
+// each answered with the status the mix expects.
+async function runMix(name, n, seed, conc) {
+	const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+	const it = mix(n, seed);
+	await Promise.all(Array.from({ length: conc }, async () => {
+		for (let r = it.next(); !r.done; r = it.next()) {
+			const q = r.value;
+			const got = await request(name, q.method, q.url, { tenant: q.tenant, headers: q.headers, body: q.body, agent });
+			assert.equal(got.status, q.status, `${name} ${q.method} ${q.url}`);
+		}
+	}));
+	agent.destroy();
+}
+
 test('(a) server counts per service, method, route, status and tenant equal the client\'s exactly', opts, async () => {
 	// One server at a time: two CPUs shared by three busy servers and the
 	// test slow each server's JS, and its hrtime with it (misses in (b) rose
 	// to 1-3 %); the observer sees the same traffic either way.
 	const PER = 240, CONC = 4;
-	for (const [si, name] of Object.keys(SVC).entries()) await (async () => {
-		const agent = new http.Agent({ keepAlive: true, maxSockets: CONC });
-		const it = mix(PER, 7 + si);
-		await Promise.all(Array.from({ length: CONC }, async () => {
-			for (let r = it.next(); !r.done; r = it.next()) {
-				const q = r.value;
-				const got = await request(name, q.method, q.url, { tenant: q.tenant, headers: q.headers, body: q.body, agent });
-				assert.equal(got.status, q.status, `${name} ${q.method} ${q.url}`);
-			}
-		}));
-		agent.destroy();
-	})();
+	for (const [si, name] of Object.keys(SVC).entries()) await runMix(name, PER, 7 + si, CONC);
 	await assertExact(() => true, 'the mix');
 	const text = await scrape();
 	// duration histograms count the same requests
