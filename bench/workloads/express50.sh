@@ -23,8 +23,11 @@ exp_count() { # the app's own count of answered requests
 	cat "$f"
 }
 
-exp_scrape() { # jq object of the observer's counters for our service
-	curl -s -H "Authorization: Bearer $(cat "$OUT/logs/express50.token")" "http://127.0.0.1:$EXP_OBS_PORT/metrics" | awk '
+exp_scrape() { # jq object of the observer's counters for our service ({} when it serves none: bench/floor)
+	local m
+	m=$(curl -sf -H "Authorization: Bearer $(cat "$OUT/logs/express50.token")" "http://127.0.0.1:$EXP_OBS_PORT/metrics") ||
+		{ echo '{}'; return 0; }
+	awk <<<"$m" '
 		/^sba_http_server_requests_total\{service="bench-express"/ { cap += $NF }
 		/^sba_http_server_requests_total\{/ && !/service="bench-express"/ { other += $NF }
 		/^sba_observer_dropped_events_total\{/ { drops += $NF }
@@ -83,7 +86,7 @@ wl_run() { # secs logprefix measure
 			sleep 0.5	# > a drain interval: every exchange of the phase is in
 			c1=$(exp_count)
 			sc=$(exp_scrape | jq -c --argjson sent "$((c1 - EXP_C0))" '. + {sent: $sent,
-				captured_ratio: (if $sent > 0 then .captured / $sent else null end)}')
+				captured_ratio: (if $sent > 0 and .captured != null then .captured / $sent else null end)}')
 		fi
 		WL_EXTRA=$(jq -nc --arg rps "$(awk '/^Requests\/sec:/{print $2}' "$log.wrk")" --arg p50 "$(wrk_pct_us "$log.wrk" 50)" --arg p99 "$(wrk_pct_us "$log.wrk" 99)" \
 			--arg err "$(grep -c -E 'Socket errors|Non-2xx' "$log.wrk" || true)" --argjson sc "$sc" --argjson delay "$EXP_DELAY_MS" --argjson max "${EXP_MAX_RPS:-0}" \
