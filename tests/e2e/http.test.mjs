@@ -58,7 +58,7 @@ let rtError = null;	// why the servers run without real-time priority
 const V8_FLAGS = ['--min-semi-space-size=32', '--max-semi-space-size=32', '--no-opt'];
 // Share of exchanges whose server hrtime may miss the observer's duration by
 // more than 5 % / 100 us: what remains of the servers' JS lag with the
-// above, 0.2-0.7 % in runs here (V8 work between a syscall and the event;
+// above, 0.2-0.9 % in calm runs here (V8 work between a syscall and the event;
 // /proxy's 'finish' waits behind its client socket's teardown).
 const HRTIME_MISS_BUDGET = 0.02;
 // Above this median lag of the servers' 'request' events behind their reads
