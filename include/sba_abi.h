@@ -46,6 +46,11 @@ enum sba_ev_kind {
 	SBA_EV_PROC_EXEC = 4,	/* struct sba_proc_ev: a target appeared by exec */
 	SBA_EV_PROC_FORK = 5,	/* struct sba_proc_ev: a target forked a target */
 	SBA_EV_PROC_EXIT = 6,	/* struct sba_proc_ev: a target left (exit or exec) */
+	/* --hooks skb (packet layer): pktconv.c turns these three into the
+	 * CONN_OPEN / DATA / CONN_CLOSE records above before any sink sees them. */
+	SBA_EV_PKT = 7,		/* struct sba_pkt_ev + captured bytes: one TCP packet */
+	SBA_EV_READ = 8,	/* struct sba_read_ev: a target read from a socket */
+	SBA_EV_SOCK = 9,	/* struct sba_sock_ev: a socket first seen, or closed */
 };
 
 /* Who opened the connection, seen from the target process. */
@@ -238,6 +243,82 @@ struct sba_conn {
 	__u8 tail;		/* the peer's port is a tail port: long writes send their tail */
 	__u8 tag;		/* target_tags[tgid] when opened; another value: stale */
 	__u8 __pad;
+};
+
+/*
+ * ---- --hooks skb: capture at the packet layer -------------------------------
+ *
+ * cgroup_skb ingress/egress programs on the cgroup v2 root see every TCP
+ * packet with its payload; a raw tracepoint in tcp_recvmsg (tcp_rcv_space_
+ * adjust) sees every read, in the reader's context. No syscall is hooked.
+ * A socket is identified by its cookie. Which process owns it is learnt from
+ * the connect() that sent its SYN, or else from the first read of it; until
+ * then it is "pending" and its packets are captured with tgid 0.
+ *
+ * Times: data written is stamped when its packet leaves the socket (in the
+ * writer's sendmsg, unless TCP held it back); data read is stamped by the
+ * READ record that consumed it, so "first byte read" keeps its meaning.
+ */
+
+/* sba_pkt_ev.hdr.flags */
+#define SBA_PKT_START	0x1	/* no payload byte went this way on the socket
+				 * before this packet: the stream starts at seq */
+#define SBA_PKT_CUT	0x2	/* fewer bytes captured than the packet holds */
+
+/* SBA_EV_PKT: payload of one TCP packet of a target or pending socket. GSO
+ * and GRO packets hold many segments: `len` is up to 64 KiB and more. A
+ * packet may be seen twice (a retransmission) or, on ingress, out of order. */
+struct sba_pkt_ev {
+	struct sba_ev_hdr hdr;	/* tgid: the owner; 0 while pending. ts: when the
+				 * program ran (egress: the packet left) */
+	__u64 cookie;
+	__u32 seq;		/* TCP sequence number of the first payload byte */
+	__u32 len;		/* payload bytes in the packet */
+	__u32 cap_len;		/* the first cap_len of them follow the struct */
+	__u8 dir;		/* SBA_DIR_IN: arrived for the socket, OUT: sent by it */
+	__u8 __pad[3];
+	/* followed by cap_len captured bytes */
+};
+
+/* SBA_EV_READ: a target copied bytes out of a socket: every byte before
+ * `copied_seq` has been read, at hdr.ts. One per chunk of a recvmsg. */
+struct sba_read_ev {
+	struct sba_ev_hdr hdr;	/* tgid: the reader */
+	__u64 cookie;
+	__u32 copied_seq;	/* tcp_sock.copied_seq after the copy */
+	__u32 __pad;
+};
+
+/* sba_sock_ev.hdr.flags */
+#define SBA_SOCK_CLOSED	0x1	/* the socket reached TCP_CLOSE; addresses zero */
+
+/* SBA_EV_SOCK: a target or pending socket's addresses, at the first packet
+ * the programs saw of it; with SBA_SOCK_CLOSED, its end. */
+struct sba_sock_ev {
+	struct sba_ev_hdr hdr;	/* tgid: the owner if known, else 0 */
+	__u64 cookie;
+	__u8 role;		/* SBA_ROLE_CLIENT: seen at its SYN (connect);
+				 * else SBA_ROLE_UNKNOWN */
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u16 lport;		/* host order */
+	__u16 rport;
+	__u16 __pad;
+	__u8 laddr[16];		/* network order, IPv4 in the first 4 bytes */
+	__u8 raddr[16];
+};
+
+/* `skb_socks` map value (key: cookie). The skb programs cache the verdict in
+ * socket-local storage; this map is how the read hook, which cannot reach
+ * that storage, hands a pending socket's verdict over, and how the close
+ * hook knows a socket was reported. */
+#define SBA_SK_PENDING	1
+#define SBA_SK_TARGET	2
+#define SBA_SK_OTHER	3
+
+struct sba_skb_sock {
+	__u32 tgid;
+	__u8 state;		/* SBA_SK_* */
+	__u8 __pad[3];
 };
 
 #endif /* SBA_ABI_H */
