@@ -66,11 +66,14 @@ struct pktconv;
 struct pktconv *pktconv__new(const struct pktconv_config *cfg);
 void pktconv__free(struct pktconv *pc);
 
-/* data holds ev->cap_len captured bytes. */
+/* data holds ev->cap_len captured bytes (more than ev->len or SBA_CAP_MAX
+ * are not read). The owner is the first nonzero tgid seen on a socket;
+ * a READ by another process still consumes, attributed to the owner. */
 void pktconv__pkt(struct pktconv *pc, const struct sba_pkt_ev *ev, const uint8_t *data);
 void pktconv__read(struct pktconv *pc, const struct sba_read_ev *ev);
 void pktconv__sock(struct pktconv *pc, const struct sba_sock_ev *ev);
-/* A target process exited: every socket it owns is closed (BY_EXIT). */
+/* A target process exited: every socket it owns is closed, CONN_CLOSE with
+ * SBA_CONN_BY_EXIT stamped with the socket's last record time. */
 void pktconv__exit(struct pktconv *pc, uint32_t tgid);
 /* Expires pending and idle sockets, trims idle buffers. Call every second
  * or so with the records' clock (CLOCK_MONOTONIC). */
