@@ -23,6 +23,7 @@
 #include "sock.bpf.h"
 #include "syscalls.bpf.h"
 #include "capture.bpf.h"
+#include "skb.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -16,7 +16,11 @@
 enum sba_hooks {
 	SBA_HOOKS_RAW = 0,	/* raw_tp/sys_enter + sys_exit dispatchers */
 	SBA_HOOKS_TP = 1,	/* one tp/syscalls program per syscall */
+	SBA_HOOKS_SKB = 2,	/* packet layer: cgroup_skb + tcp raw tracepoints */
 };
+
+/* "raw", "tp" or "skb". */
+const char *sba_hooks_name(enum sba_hooks h);
 
 #define SBA_MAX_PIDS 64
 

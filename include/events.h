@@ -11,6 +11,8 @@
 
 #include "sba_abi.h"
 
+struct pktconv;
+
 struct event_sink {
 	void (*on_proc)(void *ctx, const struct sba_proc_ev *ev);
 	void (*on_conn)(void *ctx, const struct sba_conn_ev *ev);	/* open and close */
@@ -35,7 +37,18 @@ struct events {
 	struct exited_proc exits[EVENTS_MAX_EXITS];
 	int n_exits;
 	uint64_t exits_overflow;	/* exits not queued: their map entries linger */
+	/* --hooks skb: turns packet records into CONN/DATA records for the
+	 * sinks (pktconv.h); NULL otherwise, and such records are malformed. */
+	struct pktconv *pc;
 };
+
+/* --hooks skb: make e decode packet-layer records. 0 or -errno. */
+int events__use_packets(struct events *e);
+
+/* Periodic upkeep (the packet layer's idle sockets). */
+void events__tick(struct events *e, uint64_t now_ns);
+
+void events__free(struct events *e);
 
 /* Adds a sink; returns 0 or -ENOSPC. */
 int events__add_sink(struct events *e, const struct event_sink *sink);

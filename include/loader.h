@@ -7,6 +7,7 @@
 #define SBA_LOADER_H
 
 #include <bpf/libbpf.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -23,6 +24,8 @@ struct loader {
 	int wake_fd;		/* epoll: edge-triggered on the ring (forced wakeups only),
 				 * level on watched fds */
 	int n_attached;		/* programs attached */
+	struct bpf_link *skb_links[2];	/* --hooks skb: cgroup_skb ingress, egress */
+	char skb_cgroup[PATH_MAX];	/* the cgroup v2 directory they are attached to */
 };
 
 /*

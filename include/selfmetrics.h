@@ -29,6 +29,9 @@ struct selfmetrics_shared {
 	uint64_t exits_overflow;
 	uint64_t loop_ns;		/* CLOCK_MONOTONIC of the last drain; 0: not yet */
 	uint32_t attached;		/* programs attached */
+	/* --hooks skb: what the packet decoder (pktconv.h) lost or dropped */
+	bool packets;
+	uint64_t pkt_lost[8];		/* indexed like selfmetrics.c's pkt_losses[] */
 };
 
 /* Event loop side: copies ev's counters and stamps the loop time. */

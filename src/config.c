@@ -34,8 +34,9 @@ static const struct opt_doc opts[] = {
 	  " proc, conn, data, http, job (default: all)" },
 	{ { "stats", no_argument, NULL, OPT_STATS }, NULL,
 	  "print capture and drop counters as JSON on stdout at exit (and on SIGUSR1)" },
-	{ { "hooks", required_argument, NULL, OPT_HOOKS }, "raw|tp",
-	  "syscall tracepoint flavour (default tp; see docs/ARCHITECTURE.md)" },
+	{ { "hooks", required_argument, NULL, OPT_HOOKS }, "raw|tp|skb",
+	  "capture hooks: syscall tracepoints (raw or tp, default tp) or the packet layer"
+	  " (skb; see docs/ARCHITECTURE.md)" },
 	{ { "pid", required_argument, NULL, OPT_PID }, "PID",
 	  "target this process and the processes it forks (repeatable)" },
 	{ { "exe", required_argument, NULL, OPT_EXE }, "PATH",
@@ -243,8 +244,10 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 				cfg->hooks = SBA_HOOKS_RAW;
 			} else if (!strcmp(optarg, "tp")) {
 				cfg->hooks = SBA_HOOKS_TP;
+			} else if (!strcmp(optarg, "skb")) {
+				cfg->hooks = SBA_HOOKS_SKB;
 			} else {
-				pr_err("--hooks: '%s' is neither raw nor tp\n", optarg);
+				pr_err("--hooks: '%s' is not raw, tp or skb\n", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -400,4 +403,9 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 		cfg->poll_ms = cfg->trace ? SBA_POLL_MS_TRACE : SBA_POLL_MS_DEFAULT;
 	log_set_level(verbose >= 2 ? LOG_DEBUG + 1 : verbose ? LOG_DEBUG : LOG_INFO);
 	return 0;
+}
+
+const char *sba_hooks_name(enum sba_hooks h)
+{
+	return h == SBA_HOOKS_RAW ? "raw" : h == SBA_HOOKS_SKB ? "skb" : "tp";
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "pktconv.h"
 
 int events__add_sink(struct events *e, const struct event_sink *sink)
 {
@@ -18,6 +19,46 @@ int events__add_sink(struct events *e, const struct event_sink *sink)
 	return 0;
 }
 
+static void emit_conn(void *ctx, const struct sba_conn_ev *ev)
+{
+	struct events *e = ctx;
+
+	for (int i = 0; i < e->n_sinks; i++)
+		if (e->sinks[i].on_conn)
+			e->sinks[i].on_conn(e->sinks[i].ctx, ev);
+}
+
+static void emit_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
+{
+	struct events *e = ctx;
+
+	for (int i = 0; i < e->n_sinks; i++)
+		if (e->sinks[i].on_data)
+			e->sinks[i].on_data(e->sinks[i].ctx, ev, data);
+}
+
+int events__use_packets(struct events *e)
+{
+	struct pktconv_config cfg;
+
+	pktconv_config_init(&cfg);
+	cfg.out = (struct event_sink){ .on_conn = emit_conn, .on_data = emit_data, .ctx = e };
+	e->pc = pktconv__new(&cfg);
+	return e->pc ? 0 : -errno;
+}
+
+void events__tick(struct events *e, uint64_t now_ns)
+{
+	if (e->pc)
+		pktconv__tick(e->pc, now_ns);
+}
+
+void events__free(struct events *e)
+{
+	pktconv__free(e->pc);
+	e->pc = NULL;
+}
+
 static void on_proc(struct events *e, const struct sba_proc_ev *ev)
 {
 	if (ev->hdr.kind == SBA_EV_PROC_EXIT) {
@@ -25,6 +66,9 @@ static void on_proc(struct events *e, const struct sba_proc_ev *ev)
 			e->exits[e->n_exits++] = (struct exited_proc){ ev->hdr.tgid, ev->gen };
 		else
 			e->exits_overflow++;
+		/* its sockets close before the sinks forget the process */
+		if (e->pc)
+			pktconv__exit(e->pc, ev->hdr.tgid);
 	}
 	for (int i = 0; i < e->n_sinks; i++)
 		if (e->sinks[i].on_proc)
@@ -66,6 +110,25 @@ int events__handle(void *ctx, void *data, size_t size)
 						    (const uint8_t *)data + sizeof(*ev));
 		return 0;
 	}
+	case SBA_EV_PKT: {
+		const struct sba_pkt_ev *ev = data;
+
+		if (!e->pc || hdr->size < sizeof(*ev) || ev->cap_len > SBA_CAP_MAX ||
+		    ev->cap_len > ev->len || sizeof(*ev) + ev->cap_len > hdr->size)
+			break;
+		pktconv__pkt(e->pc, ev, (const uint8_t *)data + sizeof(*ev));
+		return 0;
+	}
+	case SBA_EV_READ:
+		if (!e->pc || hdr->size < sizeof(struct sba_read_ev))
+			break;
+		pktconv__read(e->pc, data);
+		return 0;
+	case SBA_EV_SOCK:
+		if (!e->pc || hdr->size < sizeof(struct sba_sock_ev))
+			break;
+		pktconv__sock(e->pc, data);
+		return 0;
 	case SBA_EV_PROC_EXEC:
 	case SBA_EV_PROC_FORK:
 	case SBA_EV_PROC_EXIT:

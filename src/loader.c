@@ -259,6 +259,13 @@ static bool prog_is_tp_syscall(const struct bpf_program *p)
 	return !strncmp(bpf_program__section_name(p), "tp/syscalls/", 12);
 }
 
+/* The packet-layer programs (bpf/skb.bpf.h): cgroup_skb and two tcp/sock
+ * raw tracepoints, all named handle_skb_*. */
+static bool prog_is_skb(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__name(p), "handle_skb_", 11);
+}
+
 /* Is there a tracepoint for this tp/syscalls/<name> program on this kernel? */
 static bool tracepoint_exists(const struct bpf_program *p)
 {
@@ -305,13 +312,93 @@ static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
 	bpf_map__set_max_entries(skel->maps.scratch, libbpf_num_possible_cpus());
 
 	bpf_object__for_each_program(p, skel->obj) {
-		if (prog_is_raw_syscall(p))
+		if (prog_is_skb(p))
+			bpf_program__set_autoload(p, cfg->hooks == SBA_HOOKS_SKB);
+		else if (prog_is_raw_syscall(p))
 			bpf_program__set_autoload(p, cfg->hooks == SBA_HOOKS_RAW);
 		else if (prog_is_tp_syscall(p))
 			bpf_program__set_autoload(p, cfg->hooks == SBA_HOOKS_TP &&
 							    tracepoint_exists(p));
 	}
 	return 0;
+}
+
+/* The cgroup v2 hierarchy's root, from our mountinfo: the longest-lived
+ * answer on hybrid hosts (/sys/fs/cgroup/unified) and on pure v2 ones
+ * (/sys/fs/cgroup). Mounts one at SKB_CGROUP_DIR when there is none. */
+#define SKB_CGROUP_DIR "/run/sba-observer/cgroup2"
+
+static int cgroup2_root(char *out, size_t len)
+{
+	char line[4096], root[PATH_MAX], mnt[PATH_MAX], fstype[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 || strcmp(root, "/"))
+			continue;
+		snprintf(out, len, "%s", mnt);
+		found = 1;
+		break;
+	}
+	if (f)
+		fclose(f);
+	if (found)
+		return 0;
+	if ((mkdir("/run/sba-observer", 0700) && errno != EEXIST) ||
+	    (mkdir(SKB_CGROUP_DIR, 0700) && errno != EEXIST) ||
+	    mount("cgroup2", SKB_CGROUP_DIR, "cgroup2", 0, NULL)) {
+		int err = -errno;
+
+		pr_err("--hooks skb needs cgroup v2, which is not mounted, and mounting it at %s "
+			"failed: %s; mount it (mount -t cgroup2 none DIR) or use --hooks tp\n",
+			SKB_CGROUP_DIR, strerror(-err));
+		return err;
+	}
+	pr_info("mounted cgroup2 at %s (needed by --hooks skb)\n", SKB_CGROUP_DIR);
+	snprintf(out, len, "%s", SKB_CGROUP_DIR);
+	return 0;
+}
+
+/*
+ * --hooks skb: the cgroup_skb programs go on the cgroup v2 root, or on the
+ * --cgroup subtree when one is given (only its sockets' packets then pay
+ * for them). Links, not legacy attaches: they stack with whatever else is
+ * attached there (a CNI, systemd) and vanish with the observer.
+ */
+static int attach_skb(struct loader *l, const struct sba_config *cfg)
+{
+	struct bpf_program *progs[2] = { l->skel->progs.handle_skb_ingress,
+					 l->skel->progs.handle_skb_egress };
+	int fd, err = 0;
+
+	if (cfg->cgroup_path)
+		snprintf(l->skb_cgroup, sizeof(l->skb_cgroup), "%s", cfg->cgroup_path);
+	else if ((err = cgroup2_root(l->skb_cgroup, sizeof(l->skb_cgroup))))
+		return err;
+	fd = open(l->skb_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("--hooks skb: cannot open cgroup %s: %s\n", l->skb_cgroup, strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < 2 && !err; i++) {
+		l->skb_links[i] = bpf_program__attach_cgroup(progs[i], fd);
+		if (!l->skb_links[i]) {
+			err = -errno;
+			l->skb_links[i] = NULL;
+			pr_err("--hooks skb: cannot attach %s to cgroup %s: %s\n",
+				bpf_program__name(progs[i]), l->skb_cgroup, strerror(-err));
+		}
+	}
+	close(fd);
+	if (!err)
+		pr_info("packet capture attached to cgroup %s\n", l->skb_cgroup);
+	return err;
 }
 
 /* ---- start / stop ----------------------------------------------------------- */
@@ -370,6 +457,11 @@ int loader__start(struct loader *l, const struct sba_config *cfg, ring_buffer_sa
 			strerror(-err));
 		print_log_tail(10);
 		goto out_stop;
+	}
+	if (cfg->hooks == SBA_HOOKS_SKB) {
+		err = attach_skb(l, cfg);
+		if (err)
+			goto out_stop;
 	}
 	bpf_object__for_each_program(p, l->skel->obj)
 		l->n_attached += bpf_program__autoload(p);
@@ -440,6 +532,8 @@ int loader__drain(struct loader *l)
 
 void loader__stop(struct loader *l)
 {
+	for (int i = 0; i < 2; i++)
+		bpf_link__destroy(l->skb_links[i]);
 	ringbuf__close(&l->ring);
 	if (l->wake_fd > 0)
 		close(l->wake_fd);

@@ -134,6 +134,11 @@ int main(int argc, char **argv)
 	}
 	sink = pipeline__sink(pipe);
 	events__add_sink(&ev, &sink);
+	if (cfg.hooks == SBA_HOOKS_SKB && events__use_packets(&ev)) {
+		pr_err("cannot set up the packet decoder: %s\n", strerror(errno));
+		pipeline__free(pipe);
+		return 2;
+	}
 	/* Load and attach first, then scan /proc: nothing falls between the two. */
 	err = loader__start(&l, &cfg, events__handle, &ev);
 	if (err)
@@ -158,9 +163,9 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	pr_info("ready: %d programs attached (%s hooks), %d target processes running\n",
-		l.n_attached, cfg.hooks == SBA_HOOKS_RAW ? "raw" : "tp", targets);
+		l.n_attached, sba_hooks_name(cfg.hooks), targets);
 	if (cfg.trace)
-		trace_ready(stdout, cfg.hooks == SBA_HOOKS_RAW ? "raw" : "tp", targets);
+		trace_ready(stdout, sba_hooks_name(cfg.hooks), targets);
 
 	/* Records are written without wakeups: drain every poll_ms, sooner
 	 * when the kernel forces a wakeup because the ring is filling up, and
@@ -186,6 +191,7 @@ int main(int argc, char **argv)
 		selfmetrics_publish(&shared, &ev, now);
 		if (now - last_tick >= 1000000000ull) {
 			pipeline__tick(pipe, now);
+			events__tick(&ev, now);
 			last_tick = now;
 		}
 		if (fresh.fd >= 0)	/* after the tick: a scrape sees its samples */
@@ -210,6 +216,7 @@ out:
 	drainreq_destroy(&fresh);
 	selfmetrics__free(sm);
 	pipeline__free(pipe);
+	events__free(&ev);
 	loader__stop(&l);
 	pr_info("detached, exiting\n");
 	return err ? 1 : 0;

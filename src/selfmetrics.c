@@ -24,6 +24,7 @@
 
 #include "loader.h"
 #include "observer.skel.h"
+#include "pktconv.h"
 #include "selfmetrics.h"
 
 struct selfmetrics {
@@ -44,8 +45,30 @@ uint64_t selfmetrics_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* What the packet decoder counts as lost, by reason (the metric's label). */
+static const char *const pkt_losses[] = {
+	"gap_bytes", "buffer_cut_bytes", "unread_bytes", "queue_full", "table_full",
+	"pending_dropped", "pending_expired", "bad_records",
+};
+
+static void publish_packets(struct selfmetrics_shared *s, const struct pktconv_stats *st)
+{
+	const uint64_t v[] = { st->gap_bytes, st->buffer_cut_bytes, st->unread_bytes,
+			       st->queue_full, st->table_full, st->pending_dropped,
+			       st->pending_expired, st->bad_records };
+
+	_Static_assert(sizeof(v) / sizeof(v[0]) == sizeof(pkt_losses) / sizeof(pkt_losses[0]),
+		       "one value per label");
+	_Static_assert(sizeof(v) == sizeof(s->pkt_lost), "pkt_lost fits");
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		__atomic_store_n(&s->pkt_lost[i], v[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&s->packets, true, __ATOMIC_RELAXED);
+}
+
 void selfmetrics_publish(struct selfmetrics_shared *s, const struct events *ev, uint64_t now_ns)
 {
+	if (ev->pc)
+		publish_packets(s, pktconv__stats(ev->pc));
 	__atomic_store_n(&s->records, ev->records, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->bad_records, ev->bad_records, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->exits_overflow, ev->exits_overflow, __ATOMIC_RELAXED);
@@ -319,6 +342,19 @@ void selfmetrics__render(void *ctx, struct expo *e)
 		 "Process exits not queued for cleanup between two drains (their map entries "
 		 "linger until reused).",
 		 load(&s->exits_overflow));
+	if (__atomic_load_n(&s->packets, __ATOMIC_RELAXED)) {
+		expo_family(e, "sba_observer_packet_losses", EXPO_COUNTER,
+			    "--hooks skb: what turning packets into streams lost, by reason: bytes "
+			    "never seen (gap_bytes), captured bytes dropped over the per-socket "
+			    "buffer (buffer_cut_bytes), bytes received but never read "
+			    "(unread_bytes), packets over the per-socket queue (queue_full), "
+			    "records of sockets over the table size (table_full), sockets closed or "
+			    "expired before their owner was known (pending_dropped, "
+			    "pending_expired), malformed records (bad_records).");
+		for (size_t i = 0; i < sizeof(pkt_losses) / sizeof(pkt_losses[0]); i++)
+			expo_counter(e, (struct expo_label[]){ { "reason", pkt_losses[i] } }, 1,
+				     load(&s->pkt_lost[i]));
+	}
 	render_capture(sm, e);
 	render_ring(sm, e);
 	render_bpf(sm, e);

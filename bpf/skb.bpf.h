@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * skb.bpf.h - the packet-layer capture (--hooks skb): no syscall is hooked.
+ *
+ *  - cgroup_skb ingress/egress on the cgroup v2 root: every IP packet of the
+ *    host passes; TCP packets with a payload on a target (or pending) socket
+ *    give one SBA_EV_PKT record, the payload read from the skb (kernel
+ *    memory: no user copy);
+ *  - raw_tp/tcp_rcv_space_adjust, which tcp_recvmsg calls after each chunk
+ *    it copies, in the reader's context: one SBA_EV_READ for a target, and
+ *    the verdict of a pending socket;
+ *  - raw_tp/inet_sock_set_state: SBA_EV_SOCK closed at TCP_CLOSE.
+ *
+ * Whose socket is it? Packets are not in their owner's context (ingress
+ * runs in softirq, in whatever task it interrupted), so the verdict comes
+ * from the two places that are: the connect() that sends a SYN (egress),
+ * and the owner's reads. A socket first seen with a payload is "pending":
+ * its packets are captured, tgid 0, until the read hook says whose it is
+ * through `skb_socks`. The verdict is then cached in socket-local storage,
+ * so a target packet costs one storage lookup and no hash lookup.
+ * The programs always return 1: observe, never drop.
+ */
+#ifndef SBA_SKB_BPF_H
+#define SBA_SKB_BPF_H
+
+#define SKB_IPPROTO_TCP	6
+#define SKB_TCP_SYN	0x02
+#define SKB_TCP_ACK	0x10
+#define SKB_TCP_CLOSE	7	/* enum tcp_state's TCP_CLOSE */
+
+/* Per socket, in its local storage: the verdict and the cookie. */
+struct skb_mark {
+	__u64 cookie;
+	__u32 tgid;
+	__u8 state;	/* 0: not decided, else SBA_SK_* */
+	__u8 __pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct skb_mark);
+} skb_marks SEC(".maps");
+
+/* cookie -> struct sba_skb_sock: pending and target sockets, until TCP_CLOSE.
+ * A plain HASH: a full map fails the insert, counted (CONN_MAP_FULL), and
+ * the socket is not captured. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sba_skb_sock);
+} skb_socks SEC(".maps");
+
+/* Where the payload starts, from the IP and TCP headers in the linear part. */
+struct skb_tcp {
+	__u32 off;	/* payload offset in the skb */
+	__u32 seq;
+	__u8 flags;
+};
+
+static __always_inline bool skb_parse(struct __sk_buff *skb, struct skb_tcp *t)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct tcphdr *th;
+	__u8 *p = data;
+	__u32 off;
+
+	if ((void *)(p + 40) > end)
+		return false;
+	if ((p[0] >> 4) == 4) {
+		if (p[9] != SKB_IPPROTO_TCP)
+			return false;
+		off = (p[0] & 0xf) * 4;
+	} else {
+		if (p[6] != SKB_IPPROTO_TCP)	/* extension headers: not parsed */
+			return false;
+		off = 40;
+	}
+	if (off > 60)
+		return false;
+	th = data + off;
+	if ((void *)(th + 1) > end)
+		return false;
+	t->off = off + th->doff * 4;
+	t->seq = bpf_ntohl(th->seq);
+	t->flags = ((__u8 *)th)[13];
+	return true;
+}
+
+static __always_inline void skb_emit_sock(struct bpf_sock *sk, __u64 cookie, __u32 tgid,
+					  __u8 role)
+{
+	struct sba_sock_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count_drop(SBA_DROP_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.kind = SBA_EV_SOCK;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = cookie;
+	ev->role = role;
+	ev->family = sk->family;
+	ev->lport = sk->src_port;
+	ev->rport = bpf_ntohs(sk->dst_port);
+	if (sk->family == 2 /* AF_INET */) {
+		*(__u32 *)ev->laddr = sk->src_ip4;
+		*(__u32 *)ev->raddr = sk->dst_ip4;
+	} else {
+		/* constant offsets: the verifier allows no arithmetic on sk */
+		((__u32 *)ev->laddr)[0] = sk->src_ip6[0];
+		((__u32 *)ev->laddr)[1] = sk->src_ip6[1];
+		((__u32 *)ev->laddr)[2] = sk->src_ip6[2];
+		((__u32 *)ev->laddr)[3] = sk->src_ip6[3];
+		((__u32 *)ev->raddr)[0] = sk->dst_ip6[0];
+		((__u32 *)ev->raddr)[1] = sk->dst_ip6[1];
+		((__u32 *)ev->raddr)[2] = sk->dst_ip6[2];
+		((__u32 *)ev->raddr)[3] = sk->dst_ip6[3];
+	}
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+/* First packet of a socket with no verdict yet. Returns the state to use. */
+static __always_inline __u8 skb_first_sight(struct __sk_buff *skb, struct bpf_sock *sk,
+					    struct skb_mark *m, const struct skb_tcp *t,
+					    bool egress, bool payload)
+{
+	struct sba_skb_sock v = {}, *old;
+	__u8 role = SBA_ROLE_UNKNOWN;
+
+	if (!m->cookie)
+		m->cookie = bpf_get_socket_cookie(skb);
+	if (egress && (t->flags & (SKB_TCP_SYN | SKB_TCP_ACK)) == SKB_TCP_SYN) {
+		/* connect() sends the SYN: current is the owner. */
+		v.tgid = bpf_get_current_pid_tgid() >> 32;
+		if (!target_tag(v.tgid)) {
+			m->state = SBA_SK_OTHER;
+			return m->state;
+		}
+		v.state = SBA_SK_TARGET;
+		role = SBA_ROLE_CLIENT;
+	} else if (!payload) {
+		return 0;	/* an ACK or FIN of a socket never seen: wait for data */
+	} else {
+		v.state = SBA_SK_PENDING;
+	}
+	if (bpf_map_update_elem(&skb_socks, &m->cookie, &v, BPF_NOEXIST)) {
+		/* The read hook got there first (a socket older than us), or
+		 * the map is full. */
+		old = bpf_map_lookup_elem(&skb_socks, &m->cookie);
+		if (!old) {
+			count_drop(SBA_DROP_CONN_MAP_FULL);
+			m->state = SBA_SK_OTHER;
+			return m->state;
+		}
+		v = *old;
+	}
+	m->state = v.state;
+	m->tgid = v.tgid;
+	if (v.state != SBA_SK_OTHER)
+		skb_emit_sock(sk, m->cookie, v.tgid, role);
+	return m->state;
+}
+
+/* A pending socket: has the read hook decided it? */
+static __always_inline __u8 skb_pending(struct skb_mark *m)
+{
+	struct sba_skb_sock *v = bpf_map_lookup_elem(&skb_socks, &m->cookie);
+
+	if (!v) {		/* closed meanwhile */
+		m->state = SBA_SK_OTHER;
+		return m->state;
+	}
+	if (v->state == SBA_SK_OTHER) {
+		m->state = SBA_SK_OTHER;
+		bpf_map_delete_elem(&skb_socks, &m->cookie);
+	} else if (v->state == SBA_SK_TARGET) {
+		m->state = SBA_SK_TARGET;
+		m->tgid = v->tgid;
+	}
+	return m->state;
+}
+
+/* One PKT record at a constant size class; the payload from the skb. */
+#define SKB_CLASS(ROOM)									\
+	do {										\
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + (ROOM), 0);		\
+		if (!ev)								\
+			goto full;							\
+		if (n < 1 || n > (ROOM))						\
+			n = 0;								\
+		else if (bpf_skb_load_bytes(skb, t.off, ev + 1, n))			\
+			n = 0;								\
+		room = sizeof(*ev) + (ROOM);						\
+		goto fill;								\
+	} while (0)
+
+static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct sba_counters *cnt;
+	struct sba_pkt_ev *ev;
+	struct bpf_tcp_sock *tp;
+	struct skb_mark *m;
+	struct skb_tcp t;
+	__u32 len, n, room;
+	__u8 state, flags = 0;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != SKB_IPPROTO_TCP)
+		return 1;
+	m = bpf_sk_storage_get(&skb_marks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!m || m->state == SBA_SK_OTHER)
+		return 1;
+	if (!skb_parse(skb, &t))
+		return 1;
+	len = skb->len > t.off ? skb->len - t.off : 0;
+	state = m->state;
+	if (!state)
+		state = skb_first_sight(skb, sk, m, &t, egress, len);
+	else if (state == SBA_SK_PENDING)
+		state = skb_pending(m);
+	if (!len || (state != SBA_SK_TARGET && state != SBA_SK_PENDING))
+		return 1;
+
+	/* Does this payload start its direction's stream? Ingress runs before
+	 * TCP takes the packet: nothing received yet, and it is the next byte
+	 * expected. Egress runs after TCP counted it as sent: its segments are
+	 * the only data segments ever sent, and nothing before it is unacked. */
+	tp = bpf_tcp_sock(sk);
+	if (tp && (egress ? tp->data_segs_out == (skb->gso_segs ? skb->gso_segs : 1) &&
+				    tp->snd_una == t.seq
+			  : tp->bytes_received == 0 && tp->rcv_nxt == t.seq))
+		flags |= SBA_PKT_START;
+	n = len < cap_head ? len : cap_head;
+	if (n > SBA_CAP_MAX)
+		n = SBA_CAP_MAX;
+	if (n <= 256)
+		SKB_CLASS(256);
+	if (n <= 1024)
+		SKB_CLASS(1024);
+	if (n <= 2048)
+		SKB_CLASS(2048);
+	if (n <= 4096)
+		SKB_CLASS(4096);
+	if (n <= 8192)
+		SKB_CLASS(8192);
+	SKB_CLASS(SBA_CAP_MAX);
+fill:
+	if (n < len)
+		flags |= SBA_PKT_CUT;
+	ev->hdr.kind = SBA_EV_PKT;
+	ev->hdr.flags = flags;
+	ev->hdr.size = sizeof(*ev) + n;
+	ev->hdr.tgid = m->tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = m->cookie;
+	ev->seq = t.seq;
+	ev->len = len;
+	ev->cap_len = n;
+	ev->dir = egress ? SBA_DIR_OUT : SBA_DIR_IN;
+	ev->__pad[0] = ev->__pad[1] = ev->__pad[2] = 0;
+	cnt = counters_get();
+	if (cnt) {
+		cnt->stats[SBA_STAT_DATA_EVENTS]++;
+		cnt->stats[SBA_STAT_BYTES_SEEN] += len;
+		cnt->stats[SBA_STAT_BYTES_CAPTURED] += n;
+		cnt->stats[SBA_STAT_RING_BYTES] += room;
+	}
+	bpf_ringbuf_submit(ev, data_wake(cnt));
+	return 1;
+full:
+	cnt = counters_get();
+	if (cnt) {
+		cnt->drops[SBA_DROP_RINGBUF_FULL]++;
+		cnt->stats[SBA_STAT_DATA_LOST_BYTES] += len;
+	}
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int handle_skb_ingress(struct __sk_buff *skb)
+{
+	return skb_capture(skb, false);
+}
+
+SEC("cgroup_skb/egress")
+int handle_skb_egress(struct __sk_buff *skb)
+{
+	return skb_capture(skb, true);
+}
+
+/* tcp_recvmsg copied a chunk to the reader: current is the socket's user. */
+SEC("raw_tp/tcp_rcv_space_adjust")
+int handle_skb_read(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->args[0];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sba_skb_sock *v, nv;
+	struct sba_read_ev *ev;
+	__u64 cookie;
+
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;	/* never passed the skb programs since we started */
+	v = bpf_map_lookup_elem(&skb_socks, &cookie);
+	if (!target_tag(tgid)) {
+		if (v && v->state == SBA_SK_PENDING)
+			v->state = SBA_SK_OTHER;
+		return 0;
+	}
+	if (!v) {
+		/* Its data came before we did: decide it now; its next packet
+		 * finds the verdict at first sight. */
+		nv.tgid = tgid;
+		nv.state = SBA_SK_TARGET;
+		nv.__pad[0] = nv.__pad[1] = nv.__pad[2] = 0;
+		if (bpf_map_update_elem(&skb_socks, &cookie, &nv, BPF_NOEXIST))
+			return 0;
+	} else if (v->state == SBA_SK_PENDING) {
+		v->tgid = tgid;
+		v->state = SBA_SK_TARGET;
+	} else if (v->state != SBA_SK_TARGET) {
+		return 0;
+	}
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(SBA_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	ev->hdr.kind = SBA_EV_READ;
+	ev->hdr.flags = 0;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.tgid = tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = cookie;
+	ev->copied_seq = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
+	ev->__pad = 0;
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* A socket reported to userspace reached TCP_CLOSE: say so, forget it. */
+SEC("raw_tp/inet_sock_set_state")
+int handle_skb_state(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->args[0];
+	struct sba_skb_sock *v;
+	struct sba_sock_ev *ev;
+	__u64 cookie;
+	__u8 state;
+
+	if ((int)ctx->args[2] != SKB_TCP_CLOSE)
+		return 0;
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
+	v = bpf_map_lookup_elem(&skb_socks, &cookie);
+	if (!v)
+		return 0;
+	state = v->state;
+	bpf_map_delete_elem(&skb_socks, &cookie);
+	if (state == SBA_SK_OTHER)
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(SBA_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.kind = SBA_EV_SOCK;
+	ev->hdr.flags = SBA_SOCK_CLOSED;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = cookie;
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+#endif /* SBA_SKB_BPF_H */
