@@ -242,6 +242,8 @@ before(async () => {
 	// --pid: only our three servers, so that parse errors and drops are ours.
 	const args = ['--listen', `127.0.0.1:${obsPort}`, '--token-file', path.join(tmp, 'token'),
 		'--trace=http,data'];
+	// E2E_HOOKS=skb: the same checks against the packet-layer capture.
+	if (process.env.E2E_HOOKS) args.push('--hooks', process.env.E2E_HOOKS);
 	for (const n of Object.keys(SVC)) args.push('--service', `${SCRIPT[n]}=${SVC[n]}`, '--pid', String(srv[n].proc.pid));
 	obs = spawn(OBS, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 	kids.push(obs);

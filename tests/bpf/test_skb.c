@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_skb.c - the packet-layer capture (--hooks skb) on this kernel: loads
+ * the real programs (cgroup_skb on the cgroup v2 root, the tcp read and
+ * state raw tracepoints), targets this test process, drives real loopback
+ * sockets, and checks what reaches the sinks once pktconv has turned
+ * packets and reads into connection and data records: bytes exact, payload
+ * exact up to the capture, data read stamped at the read, roles, closes,
+ * and nothing from a process that is not a target. Needs root.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "events.h"
+#include "loader.h"
+#include "log.h"
+
+#define MAX_EVS 8192
+#define MAX_CAPTURE (4 << 20)
+
+struct rec {
+	uint8_t kind, flags, role, dir;
+	uint64_t conn_id, bytes, gap, ts;
+	uint32_t cap_len, data_off, tgid;
+	uint16_t lport, rport;
+};
+
+static struct rec recs[MAX_EVS];
+static int n_recs;
+static uint8_t captured[MAX_CAPTURE];
+static size_t captured_len;
+
+static void on_conn(void *ctx, const struct sba_conn_ev *ev)
+{
+	if (n_recs < MAX_EVS)
+		recs[n_recs++] = (struct rec){ .kind = ev->hdr.kind, .flags = ev->hdr.flags,
+					       .role = ev->role, .conn_id = ev->conn_id,
+					       .tgid = ev->hdr.tgid, .lport = ev->lport,
+					       .rport = ev->rport, .ts = ev->hdr.ts_ns };
+}
+
+static void on_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
+{
+	if (n_recs == MAX_EVS || captured_len + ev->cap_len > MAX_CAPTURE)
+		return;
+	recs[n_recs++] = (struct rec){ .kind = SBA_EV_DATA, .flags = ev->hdr.flags,
+				       .dir = ev->dir, .conn_id = ev->conn_id, .bytes = ev->bytes,
+				       .gap = ev->gap_bytes, .cap_len = ev->cap_len,
+				       .data_off = (uint32_t)captured_len, .tgid = ev->hdr.tgid,
+				       .ts = ev->hdr.ts_ns };
+	memcpy(captured + captured_len, data, ev->cap_len);
+	captured_len += ev->cap_len;
+}
+
+static struct events evs;
+static struct loader ldr;
+
+static int start(void)
+{
+	char pid[16];
+	char *argv[] = { "test", "--pid", pid, "--hooks", "skb", NULL };
+	struct event_sink sink = { .on_conn = on_conn, .on_data = on_data };
+	struct sba_config cfg;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (config_parse(&cfg, 5, argv))
+		return -EINVAL;
+	log_set_level(LOG_WARN);
+	memset(&evs, 0, sizeof(evs));
+	events__add_sink(&evs, &sink);
+	if (events__use_packets(&evs))
+		return -1;
+	n_recs = 0;
+	captured_len = 0;
+	if (loader__start(&ldr, &cfg, events__handle, &evs))
+		return -1;
+	return loader__add_target(&ldr, getpid(), 1);
+}
+
+static void drain(void)
+{
+	/* TCP_CLOSE of a socket can trail its close() by a few ms (FIN, ACK) */
+	usleep(20000);
+	loader__drain(&ldr);
+}
+
+static void stop(void)
+{
+	loader__stop(&ldr);
+	events__free(&evs);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ---- sockets ---- */
+
+static int listen_any(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (void *)&a, sizeof(a)) || getsockname(fd, (void *)&a, &len) ||
+	    listen(fd, 4))
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int connect_to(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (void *)&a, sizeof(a)))
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+struct pair {
+	int listener, client, server;
+	uint16_t port;
+};
+
+static int tcp_pair(struct pair *p)
+{
+	p->listener = listen_any(&p->port);
+	if (p->listener < 0)
+		return -1;
+	p->client = connect_to(p->port);
+	p->server = accept4(p->listener, NULL, NULL, SOCK_CLOEXEC);
+	return p->client < 0 || p->server < 0 ? -1 : 0;
+}
+
+static void close_pair(struct pair *p)
+{
+	close(p->client);
+	close(p->server);
+	close(p->listener);
+}
+
+static size_t read_exact(int fd, void *buf, size_t n, size_t chunk)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got < chunk ? n - got : chunk);
+
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
+static struct rec *open_by_lport(uint16_t lport)
+{
+	for (int i = 0; i < n_recs; i++)
+		if (recs[i].kind == SBA_EV_CONN_OPEN && recs[i].lport == lport)
+			return &recs[i];
+	return NULL;
+}
+
+static int count_kind(uint8_t kind, uint64_t conn)
+{
+	int n = 0;
+
+	for (int i = 0; i < n_recs; i++)
+		n += recs[i].kind == kind && recs[i].conn_id == conn;
+	return n;
+}
+
+static int data_of(uint64_t conn, uint8_t dir, struct rec **out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < n_recs && n < max; i++)
+		if (recs[i].kind == SBA_EV_DATA && recs[i].conn_id == conn && recs[i].dir == dir)
+			out[n++] = &recs[i];
+	return n;
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	return getsockname(fd, (void *)&a, &len) ? 0 : ntohs(a.sin_port);
+}
+
+static bool have_root(void)
+{
+	return geteuid() == 0;
+}
+
+/* ---- cases ---- */
+
+static void test_exchange_both_sides(void)
+{
+	static const char req[] = "GET /users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	char buf[256];
+	struct rec *c, *s, *d[8];
+	uint64_t t_read0, t_read1;
+	struct pair p;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start() == 0);
+	CHECK(tcp_pair(&p) == 0);
+	CHECK(write(p.client, req, strlen(req)) == (ssize_t)strlen(req));
+	usleep(2000);	/* the request waits in the socket: its read comes later */
+	t_read0 = now_ns();
+	CHECK(read_exact(p.server, buf, strlen(req), sizeof(buf)) == strlen(req));
+	t_read1 = now_ns();
+	CHECK(send(p.server, resp, strlen(resp), 0) == (ssize_t)strlen(resp));
+	CHECK(read_exact(p.client, buf, strlen(resp), sizeof(buf)) == strlen(resp));
+	drain();
+	c = open_by_lport(local_port(p.client));
+	s = open_by_lport(p.port);
+	CHECK_MSG(c && c->role == SBA_ROLE_CLIENT && c->rport == p.port && !c->flags, "client open: role %d rport %d flags %d", c ? c->role : -1, c ? c->rport : -1, c ? c->flags : -1);
+	CHECK(s && s->role == SBA_ROLE_SERVER && !s->flags);
+	CHECK(c && c->tgid == (uint32_t)getpid());
+	if (s) {
+		CHECK_EQ_INT(data_of(s->conn_id, SBA_DIR_IN, d, 8), 1);
+		CHECK_EQ_INT(d[0]->bytes, strlen(req));
+		CHECK_EQ_INT(d[0]->cap_len, strlen(req));
+		CHECK_EQ_INT(d[0]->gap, 0);
+		CHECK(memcmp(captured + d[0]->data_off, req, strlen(req)) == 0);
+		/* stamped when read, not when it arrived 2 ms before */
+		CHECK_MSG(d[0]->ts >= t_read0 && d[0]->ts <= t_read1, "read at %llu, not in [%llu, %llu]",
+			  (unsigned long long)d[0]->ts, (unsigned long long)t_read0,
+			  (unsigned long long)t_read1);
+		CHECK_EQ_INT(data_of(s->conn_id, SBA_DIR_OUT, d, 8), 1);
+		CHECK_EQ_INT(d[0]->bytes, strlen(resp));
+		CHECK(memcmp(captured + d[0]->data_off, resp, strlen(resp)) == 0);
+	}
+	if (c) {
+		CHECK_EQ_INT(data_of(c->conn_id, SBA_DIR_OUT, d, 8), 1);
+		CHECK_EQ_INT(d[0]->bytes, strlen(req));
+		CHECK_EQ_INT(data_of(c->conn_id, SBA_DIR_IN, d, 8), 1);
+		CHECK_EQ_INT(d[0]->bytes, strlen(resp));
+	}
+	close_pair(&p);
+	drain();
+	CHECK(c && count_kind(SBA_EV_CONN_CLOSE, c->conn_id) == 1);
+	CHECK(s && count_kind(SBA_EV_CONN_CLOSE, s->conn_id) == 1);
+	stop();
+}
+
+/* 300 KB in one write (GSO packets of up to 64 KiB and more on lo), read
+ * in 1000-byte chunks: every byte counted once, no gap, heads captured. */
+static void test_large_write_small_reads(void)
+{
+	static char big[300000], back[300000];
+	uint64_t in = 0, out = 0, gaps = 0;
+	struct rec *s, *c, *d[1024];
+	struct pair p;
+	int n;
+
+	if (!have_root())
+		SKIP("needs root");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	CHECK(start() == 0);
+	CHECK(tcp_pair(&p) == 0);
+	/* the reader runs beside the writer: the socket buffers are smaller */
+	if (fork() == 0) {
+		_exit(write(p.client, big, sizeof(big)) == (ssize_t)sizeof(big) ? 0 : 1);
+	}
+	CHECK(read_exact(p.server, back, sizeof(back), 1000) == sizeof(back));
+	wait(NULL);
+	drain();
+	s = open_by_lport(p.port);
+	c = open_by_lport(local_port(p.client));
+	CHECK(s != NULL);
+	if (s) {
+		n = data_of(s->conn_id, SBA_DIR_IN, d, 1024);
+		for (int i = 0; i < n; i++) {
+			in += d[i]->bytes;
+			gaps += d[i]->gap;
+		}
+		CHECK_EQ_INT(in, sizeof(big));
+		CHECK_EQ_INT(gaps, 0);
+		CHECK(n > 0 && d[0]->cap_len > 0 && memcmp(captured + d[0]->data_off, big,
+							      d[0]->cap_len) == 0);
+	}
+	/* the write came from a forked target: the client socket is still ours */
+	if (c) {
+		n = data_of(c->conn_id, SBA_DIR_OUT, d, 1024);
+		for (int i = 0; i < n; i++)
+			out += d[i]->bytes;
+		CHECK_EQ_INT(out, sizeof(big));
+	}
+	close_pair(&p);
+	stop();
+}
+
+/* A process that is not a target serves us: only our side is reported. */
+static void test_other_process_not_reported(void)
+{
+	static const char req[] = "PING\r\n";
+	char buf[64];
+	uint16_t port;
+	int lfd, fd, st, n_open = 0;
+	pid_t child;
+
+	if (!have_root())
+		SKIP("needs root");
+	lfd = listen_any(&port);
+	CHECK(lfd >= 0);
+	child = fork();	/* before start(): not a target */
+	if (child == 0) {
+		int s = accept(lfd, NULL, NULL);
+		char b[64];
+		ssize_t r = read(s, b, sizeof(b));
+
+		_exit(r > 0 && write(s, b, r) == r ? 0 : 1);
+	}
+	close(lfd);
+	CHECK(start() == 0);
+	fd = connect_to(port);
+	CHECK(fd >= 0);
+	CHECK(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	CHECK(read_exact(fd, buf, strlen(req), sizeof(buf)) == strlen(req));
+	waitpid(child, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+	drain();
+	for (int i = 0; i < n_recs; i++)
+		if (recs[i].kind == SBA_EV_CONN_OPEN) {
+			/* ours only: the client side, to port */
+			CHECK_EQ_INT(recs[i].rport, port);
+			CHECK_EQ_INT(recs[i].role, SBA_ROLE_CLIENT);
+			n_open++;
+		}
+	CHECK_EQ_INT(n_open, 1);
+	stop();
+}
+
+/* Two requests in one write, then a reply to each: pipelining survives. */
+static void test_pipelined_requests(void)
+{
+	static const char two[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[256];
+	struct rec *s, *d[8];
+	struct pair p;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start() == 0);
+	CHECK(tcp_pair(&p) == 0);
+	CHECK(write(p.client, two, strlen(two)) == (ssize_t)strlen(two));
+	usleep(1000);
+	CHECK(read_exact(p.server, buf, strlen(two), sizeof(buf)) == strlen(two));
+	drain();
+	s = open_by_lport(p.port);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_EQ_INT(data_of(s->conn_id, SBA_DIR_IN, d, 8), 1);
+		CHECK_EQ_INT(d[0]->bytes, strlen(two));
+		CHECK(memcmp(captured + d[0]->data_off, two, strlen(two)) == 0);
+	}
+	close_pair(&p);
+	stop();
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	RUN(test_exchange_both_sides);
+	RUN(test_large_write_small_reads);
+	RUN(test_other_process_not_reported);
+	RUN(test_pipelined_requests);
+	return check_summary();
+}
