@@ -33,8 +33,15 @@ struct skb_mark {
 	__u64 cookie;
 	__u32 tgid;
 	__u8 state;	/* 0: not decided, else SBA_SK_* */
-	__u8 __pad[3];
+	__u8 tail;	/* the peer is a Redis port: whole packets are copied */
+	__u8 __pad[2];
 };
+
+/* Packets to a Redis port are copied whole, in records of SBA_CAP_MAX, up
+ * to this many: a pipelined addBulk or an EVAL with its keys after a long
+ * script is one write, and on loopback one packet of up to 64 KiB and more.
+ * Past that, the last SBA_CAP_MAX bytes (where an EVAL's keys are). */
+#define SKB_TAIL_CHUNKS	4
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -163,6 +170,9 @@ static __always_inline __u8 skb_first_sight(struct __sk_buff *skb, struct bpf_so
 	}
 	m->state = v.state;
 	m->tgid = v.tgid;
+	for (int i = 0; i < SBA_TAIL_PORTS_MAX; i++)
+		if (tail_bytes && tail_ports[i] && tail_ports[i] == bpf_ntohs(sk->dst_port))
+			m->tail = 1;
 	if (v.state != SBA_SK_OTHER)
 		skb_emit_sock(sk, m->cookie, v.tgid, role);
 	return m->state;
@@ -200,6 +210,79 @@ static __always_inline __u8 skb_pending(struct skb_mark *m)
 		room = sizeof(*ev) + (ROOM);						\
 		goto fill;								\
 	} while (0)
+
+/* One record of len bytes at packet offset off (stream seq), the first cap
+ * of them copied; cap <= SBA_CAP_MAX. False when the ring is full. */
+static __always_inline bool skb_chunk(struct __sk_buff *skb, const struct skb_mark *m, __u32 off,
+				      __u32 seq, __u32 len, __u32 cap, __u8 flags, __u8 dir)
+{
+	struct sba_pkt_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + SBA_CAP_MAX, 0);
+	struct sba_counters *cnt;
+
+	if (!ev)
+		return false;
+	if (cap < 1 || cap > SBA_CAP_MAX || bpf_skb_load_bytes(skb, off, ev + 1, cap))
+		cap = 0;
+	ev->hdr.kind = SBA_EV_PKT;
+	ev->hdr.flags = flags | (cap < len ? SBA_PKT_CUT : 0);
+	ev->hdr.size = sizeof(*ev) + cap;
+	ev->hdr.tgid = m->tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = m->cookie;
+	ev->seq = seq;
+	ev->len = len;
+	ev->cap_len = cap;
+	ev->dir = dir;
+	ev->__pad[0] = ev->__pad[1] = ev->__pad[2] = 0;
+	cnt = counters_get();
+	if (cnt) {
+		cnt->stats[SBA_STAT_DATA_EVENTS]++;
+		cnt->stats[SBA_STAT_BYTES_SEEN] += len;
+		cnt->stats[SBA_STAT_BYTES_CAPTURED] += cap;
+		cnt->stats[SBA_STAT_RING_BYTES] += sizeof(*ev) + SBA_CAP_MAX;
+	}
+	bpf_ringbuf_submit(ev, data_wake(cnt));
+	return true;
+}
+
+/* A packet to a Redis port longer than one record: split in records of
+ * SBA_CAP_MAX copied whole, then one for the rest that copies its end. */
+static __always_inline int skb_capture_whole(struct __sk_buff *skb, const struct skb_mark *m,
+					     const struct skb_tcp *t, __u32 len, __u8 flags,
+					     __u8 dir)
+{
+	__u32 done = 0, rest, cap;
+
+	for (int i = 0; i < SKB_TAIL_CHUNKS; i++) {
+		rest = len - done;
+		if (rest <= SBA_CAP_MAX)
+			break;
+		if (!skb_chunk(skb, m, t->off + done, t->seq + done, SBA_CAP_MAX, SBA_CAP_MAX,
+			       i ? 0 : flags, dir))
+			goto full;
+		done += SBA_CAP_MAX;
+	}
+	rest = len - done;
+	if (rest > SBA_CAP_MAX) {
+		/* the middle: counted, not copied */
+		if (!skb_chunk(skb, m, 0, t->seq + done, rest - SBA_CAP_MAX, 0, 0, dir))
+			goto full;
+		done += rest - SBA_CAP_MAX;
+		rest = SBA_CAP_MAX;
+	}
+	cap = rest < tail_bytes ? rest : tail_bytes;
+	if (cap < rest) {	/* --capture-tail below SBA_CAP_MAX */
+		if (!skb_chunk(skb, m, 0, t->seq + done, rest - cap, 0, 0, dir))
+			goto full;
+		done += rest - cap;
+	}
+	if (skb_chunk(skb, m, t->off + done, t->seq + done, cap, cap, 0, dir))
+		return 1;
+full:
+	count_drop(SBA_DROP_RINGBUF_FULL);
+	count_stat(SBA_STAT_DATA_LOST_BYTES, len - done);
+	return 1;
+}
 
 static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 {
@@ -240,7 +323,11 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 				    tp->snd_una == t.seq
 			  : tp->bytes_received == 0 && tp->rcv_nxt == t.seq))
 		flags |= SBA_PKT_START;
+	if (m->tail && egress && len > SBA_CAP_MAX)
+		return skb_capture_whole(skb, m, &t, len, flags, SBA_DIR_OUT);
 	n = len < cap_head ? len : cap_head;
+	if (m->tail)
+		n = len;	/* commands and replies whole: up to SBA_CAP_MAX */
 	if (n > SBA_CAP_MAX)
 		n = SBA_CAP_MAX;
 	if (n <= 256)

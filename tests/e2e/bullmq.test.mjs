@@ -172,7 +172,9 @@ before(async () => {
 	fs.chmodSync(NODE, 0o755);
 	kids.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
 	const obs = spawn(OBS, ['--listen', `127.0.0.1:${obsPort}`, '--token-file', path.join(tmp, 'token'),
-		'--redis-port', String(redisPort), '--exe', NODE, '--trace=job,conn,data'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		'--redis-port', String(redisPort), '--exe', NODE, '--trace=job,conn,data',
+		// E2E_HOOKS=skb: the same checks against the packet-layer capture.
+		...(process.env.E2E_HOOKS ? ['--hooks', process.env.E2E_HOOKS] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
 	obs.stderr.on('data', (d) => { obsErr += d; });
 	readline.createInterface({ input: obs.stdout }).on('line', (l) => {
 		if (l.startsWith('{"ev":"data"')) {
