@@ -385,6 +385,24 @@ int handle_skb_egress(struct __sk_buff *skb)
 	return skb_capture(skb, true);
 }
 
+/* A pending socket is another process's: userspace drops what it holds. */
+static __noinline void skb_emit_forget(__u64 cookie)
+{
+	struct sba_sock_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count_drop(SBA_DROP_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.kind = SBA_EV_SOCK;
+	ev->hdr.flags = SBA_SOCK_CLOSED | SBA_SOCK_OTHER;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = cookie;
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
 /* tcp_recvmsg copied a chunk to the reader: current is the socket's user. */
 SEC("raw_tp/tcp_rcv_space_adjust")
 int handle_skb_read(struct bpf_raw_tracepoint_args *ctx)
@@ -400,8 +418,11 @@ int handle_skb_read(struct bpf_raw_tracepoint_args *ctx)
 		return 0;	/* never passed the skb programs since we started */
 	v = bpf_map_lookup_elem(&skb_socks, &cookie);
 	if (!target_tag(tgid)) {
-		if (v && v->state == SBA_SK_PENDING)
+		if (v && v->state == SBA_SK_PENDING) {
+			/* what was captured of it is not ours: say so once */
 			v->state = SBA_SK_OTHER;
+			skb_emit_forget(cookie);
+		}
 		return 0;
 	}
 	if (!v) {

@@ -53,6 +53,8 @@ struct pktconv_stats {
 					 * PKTCONV_MAX_SEGS; they become gaps */
 	uint64_t unread_bytes;		/* received bytes not read before close */
 	uint64_t pending_dropped;	/* sockets closed before an owner was known */
+	uint64_t not_targets;		/* pending sockets found to be another
+					 * process's (SBA_SOCK_OTHER): dropped, no loss */
 	uint64_t pending_expired;	/* pending sockets forgotten by tick */
 	uint64_t idle_expired;		/* owned sockets closed by tick */
 };

@@ -291,6 +291,8 @@ struct sba_read_ev {
 
 /* sba_sock_ev.hdr.flags */
 #define SBA_SOCK_CLOSED	0x1	/* the socket reached TCP_CLOSE; addresses zero */
+#define SBA_SOCK_OTHER	0x2	/* with CLOSED: a pending socket turned out to be
+				 * another process's (its first read): forget it */
 
 /* SBA_EV_SOCK: a target or pending socket's addresses, at the first packet
  * the programs saw of it; with SBA_SOCK_CLOSED, its end. */

@@ -669,6 +669,14 @@ void pktconv__sock(struct pktconv *pc, const struct sba_sock_ev *ev)
 		return;
 	s->last_ts = ev->hdr.ts_ns;
 	if (closed) {
+		if (ev->hdr.flags & SBA_SOCK_OTHER) {
+			if (s->tgid)
+				return;		/* owned already: its owner decides */
+			/* another process's: what it holds was never ours */
+			pc->st.not_targets++;
+			remove_sock(pc, s);
+			return;
+		}
 		if (!s->tgid)
 			pc->st.pending_dropped++;
 		close_sock(pc, s, ev->hdr.ts_ns, 0);

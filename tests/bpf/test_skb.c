@@ -26,6 +26,7 @@
 #include "events.h"
 #include "loader.h"
 #include "log.h"
+#include "pktconv.h"
 
 #define MAX_EVS 8192
 #define MAX_CAPTURE (4 << 20)
@@ -355,6 +356,10 @@ static void test_other_process_not_reported(void)
 			n_open++;
 		}
 	CHECK_EQ_INT(n_open, 1);
+	/* the child's socket was captured while pending, then given up, and
+	 * that is not counted as a loss */
+	CHECK_EQ_INT(pktconv__stats(evs.pc)->not_targets, 1);
+	CHECK_EQ_INT(pktconv__stats(evs.pc)->pending_dropped, 0);
 	stop();
 }
 

@@ -450,6 +450,27 @@ static void test_pending_closed(void)
 	pktconv__free(pc);
 }
 
+/* A pending socket read by another process: dropped, not a loss; one a
+ * target owns already ignores the word. */
+static void test_pending_not_ours(void)
+{
+	struct pktconv *pc = new_pc(0, 0);
+
+	pkt(pc, 1, 0, SBA_DIR_IN, 0, SBA_PKT_START, 2, "theirs");
+	sock(pc, 1, 0, 0, SBA_SOCK_CLOSED | SBA_SOCK_OTHER, 3);
+	CHECK_EQ_INT(n_recs, 0);
+	CHECK_EQ_INT(pktconv__stats(pc)->not_targets, 1);
+	CHECK_EQ_INT(pktconv__stats(pc)->pending_dropped, 0);
+	CHECK_EQ_INT(pktconv__stats(pc)->unread_bytes, 0);
+	CHECK_EQ_INT(pktconv__count(pc), 0);
+	pkt(pc, 2, 0, SBA_DIR_IN, 0, SBA_PKT_START, 4, "ours");
+	rd(pc, 2, 42, 4, 5);
+	sock(pc, 2, 0, 0, SBA_SOCK_CLOSED | SBA_SOCK_OTHER, 6);
+	CHECK_EQ_INT(pktconv__count(pc), 1);
+	CHECK_EQ_INT(pktconv__stats(pc)->not_targets, 1);
+	pktconv__free(pc);
+}
+
 static void test_table_full(void)
 {
 	struct pktconv *pc = new_pc(2, 0);
@@ -712,6 +733,7 @@ int main(void)
 	RUN(test_cut_packets);
 	RUN(test_close);
 	RUN(test_pending_closed);
+	RUN(test_pending_not_ours);
 	RUN(test_table_full);
 	RUN(test_buffer_cap);
 	RUN(test_queue_bound);
