@@ -45,6 +45,9 @@ struct events {
 /* --hooks skb: make e decode packet-layer records. 0 or -errno. */
 int events__use_packets(struct events *e);
 
+/* After each drain of the ring: what the packet layer still holds. */
+void events__flush(struct events *e);
+
 /* Periodic upkeep (the packet layer's idle sockets). */
 void events__tick(struct events *e, uint64_t now_ns);
 

@@ -24,6 +24,8 @@
 #define PKTCONV_MAX_BUFFERED_DEFAULT	(64 * 1024)
 /* Queued packets per socket (received, or sent while pending). */
 #define PKTCONV_MAX_SEGS		256
+/* Two READs of a socket in a row this close are one recvmsg's chunks. */
+#define PKTCONV_READ_MERGE_NS		3000ull
 /* A pending socket is forgotten after this long without a record ... */
 #define PKTCONV_PENDING_TTL_NS		(30ull * 1000000000ull)
 /* ... an owned one after this long (a close lost to a full ring). */
@@ -73,6 +75,11 @@ void pktconv__free(struct pktconv *pc);
  * a READ by another process still consumes, attributed to the owner. */
 void pktconv__pkt(struct pktconv *pc, const struct sba_pkt_ev *ev, const uint8_t *data);
 void pktconv__read(struct pktconv *pc, const struct sba_read_ev *ev);
+/* READs are held until the socket's next record, so the chunks of one
+ * recvmsg make one read (READs in a row, each less than
+ * PKTCONV_READ_MERGE_NS after the one before): call this after each drain
+ * of the ring to emit the last ones. */
+void pktconv__flush(struct pktconv *pc);
 void pktconv__sock(struct pktconv *pc, const struct sba_sock_ev *ev);
 /* A target process exited: every socket it owns is closed, CONN_CLOSE with
  * SBA_CONN_BY_EXIT stamped with the socket's last record time. */

@@ -47,6 +47,12 @@ int events__use_packets(struct events *e)
 	return e->pc ? 0 : -errno;
 }
 
+void events__flush(struct events *e)
+{
+	if (e->pc)
+		pktconv__flush(e->pc);
+}
+
 void events__tick(struct events *e, uint64_t now_ns)
 {
 	if (e->pc)

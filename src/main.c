@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		err = 0;
+		events__flush(&ev);
 		pipeline__flush(pipe);
 		forget_exited(&l, &ev, &cfg);
 		now = selfmetrics_now_ns();
@@ -204,6 +205,7 @@ int main(int argc, char **argv)
 	}
 	/* Whatever is still in the ring was seen: deliver it before leaving. */
 	loader__drain(&l);
+	events__flush(&ev);
 	pipeline__flush(pipe);
 	forget_exited(&l, &ev, &cfg);
 	if (fresh.fd >= 0)	/* a scrape from now on gets these final figures */

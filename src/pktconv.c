@@ -68,6 +68,12 @@ struct sock {
 	uint8_t *arena;
 	uint32_t arena_cap, arena_end;
 	uint32_t live;		/* captured bytes the queues hold */
+	/* The newest READ, held until another record of the socket or the end
+	 * of the drain: the chunks of one recvmsg come as READs in a row, and
+	 * are emitted as one read stamped by the last, as at syscall exit. */
+	bool rd_held;
+	uint32_t rd_seq;
+	uint64_t rd_ts;
 };
 
 struct pktconv {
@@ -416,8 +422,19 @@ static void claim(struct pktconv *pc, struct sock *s, uint32_t tgid)
 /* The socket is gone: CONN_CLOSE if it was announced, the entry freed.
  * What was received and never read is counted; it cannot be emitted (no
  * READ will ever stamp it). */
+static void read_upto(struct pktconv *pc, struct sock *s, uint32_t copied, uint64_t ts);
+
+static void release_read(struct pktconv *pc, struct sock *s)
+{
+	if (!s->rd_held)
+		return;
+	s->rd_held = false;
+	read_upto(pc, s, s->rd_seq, s->rd_ts);
+}
+
 static void close_sock(struct pktconv *pc, struct sock *s, uint64_t ts, uint8_t flags)
 {
+	release_read(pc, s);
 	for (uint32_t k = 0; k < s->inq.n; k++)
 		pc->st.unread_bytes += s->inq.v[k].len;
 	if (s->announced) {
@@ -564,6 +581,7 @@ void pktconv__pkt(struct pktconv *pc, const struct sba_pkt_ev *ev, const uint8_t
 	s = get(pc, ev->cookie, true);
 	if (!s)
 		return;
+	release_read(pc, s);	/* what was read comes before what comes next */
 	s->last_ts = ev->hdr.ts_ns;
 	claim(pc, s, ev->hdr.tgid);
 	if (!ev->len)
@@ -651,9 +669,21 @@ void pktconv__read(struct pktconv *pc, const struct sba_read_ev *ev)
 		return;
 	}
 	/* A MSG_PEEK or a late record repeats an older copied_seq. */
-	if (seq_diff(ev->copied_seq, s->in_next) <= 0)
+	if (seq_diff(ev->copied_seq, s->rd_held ? s->rd_seq : s->in_next) <= 0)
 		return;
-	read_upto(pc, s, ev->copied_seq, ev->hdr.ts_ns);
+	/* Further apart, it is another recvmsg: Node runs its read callback
+	 * between two, which takes longer than copying a few small packets. */
+	if (s->rd_held && ev->hdr.ts_ns - s->rd_ts > PKTCONV_READ_MERGE_NS)
+		release_read(pc, s);
+	s->rd_held = true;
+	s->rd_seq = ev->copied_seq;
+	s->rd_ts = ev->hdr.ts_ns;
+}
+
+void pktconv__flush(struct pktconv *pc)
+{
+	for (uint32_t i = 0; i < pc->count; i++)
+		release_read(pc, pc->live[i]);
 }
 
 /* ---- sockets ---- */

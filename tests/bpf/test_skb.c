@@ -95,6 +95,7 @@ static void drain(void)
 	/* TCP_CLOSE of a socket can trail its close() by a few ms (FIN, ACK) */
 	usleep(20000);
 	loader__drain(&ldr);
+	events__flush(&evs);
 }
 
 static void stop(void)

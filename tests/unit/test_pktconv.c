@@ -108,6 +108,17 @@ static void rd(struct pktconv *pc, uint64_t cookie, uint32_t tgid, uint32_t copi
 				  .cookie = cookie, .copied_seq = copied };
 
 	pktconv__read(pc, &ev);
+	pktconv__flush(pc);	/* as after a drain: each read on its own */
+}
+
+/* A READ without the drain's flush: the next chunk of the same recvmsg. */
+static void rd_held(struct pktconv *pc, uint64_t cookie, uint32_t tgid, uint32_t copied,
+		    uint64_t ts)
+{
+	struct sba_read_ev ev = { .hdr = { .kind = SBA_EV_READ, .tgid = tgid, .ts_ns = ts },
+				  .cookie = cookie, .copied_seq = copied };
+
+	pktconv__read(pc, &ev);
 }
 
 static void sock(struct pktconv *pc, uint64_t cookie, uint32_t tgid, uint8_t role, uint8_t flags,
@@ -260,6 +271,50 @@ static void test_read_of_two_packets(void)
 	CHECK_EQ_INT(n_recs, 3);
 	CHECK_DATA(1, SBA_DIR_IN, 3, 0, 3, "abc");
 	CHECK_DATA(2, SBA_DIR_IN, 3, 0, 3, "def");
+	pktconv__free(pc);
+}
+
+/* The chunks of one recvmsg are READs in a row: one read, stamped by the
+ * last; the socket's next record (here a packet sent) releases it first. */
+static void test_reads_in_a_row_are_one(void)
+{
+	struct pktconv *pc = new_pc(0, 0);
+
+	pkt(pc, 1, 9, SBA_DIR_IN, 0, SBA_PKT_START, 1, "abc");
+	pkt(pc, 1, 9, SBA_DIR_IN, 3, 0, 2, "def");
+	rd_held(pc, 1, 9, 3, 3);
+	rd_held(pc, 1, 9, 6, 4);
+	CHECK_EQ_INT(n_recs, 0);	/* held: nothing yet, not even the open */
+	pkt(pc, 1, 9, SBA_DIR_OUT, 0, SBA_PKT_START, 5, "ok");
+	CHECK_EQ_INT(n_recs, 4);
+	CHECK_DATA(1, SBA_DIR_IN, 3, 0, 4, "abc");
+	CHECK_DATA(2, SBA_DIR_IN, 3, 0, 4, "def");
+	CHECK_DATA(3, SBA_DIR_OUT, 2, 0, 5, "ok");
+	/* held at a close: emitted before it */
+	pkt(pc, 1, 9, SBA_DIR_IN, 6, 0, 6, "gh");
+	rd_held(pc, 1, 9, 8, 7);
+	sock(pc, 1, 0, 0, SBA_SOCK_CLOSED, 8);
+	CHECK_EQ_INT(n_recs, 6);
+	CHECK_DATA(4, SBA_DIR_IN, 2, 0, 7, "gh");
+	CHECK_EQ_INT(recs[5].kind, SBA_EV_CONN_CLOSE);
+	CHECK_EQ_INT(pktconv__stats(pc)->unread_bytes, 0);
+	pktconv__free(pc);
+}
+
+/* READs in a row further apart are two reads (data queued before both:
+ * an upload's head, then its body, read by two syscalls). */
+static void test_reads_apart_are_two(void)
+{
+	struct pktconv *pc = new_pc(0, 0);
+
+	pkt(pc, 1, 9, SBA_DIR_IN, 0, SBA_PKT_START, 1, "head");
+	pkt(pc, 1, 9, SBA_DIR_IN, 4, 0, 2, "body");
+	rd_held(pc, 1, 9, 4, 10000);
+	rd_held(pc, 1, 9, 8, 10000 + PKTCONV_READ_MERGE_NS + 1);
+	pktconv__flush(pc);
+	CHECK_EQ_INT(n_recs, 3);
+	CHECK_DATA(1, SBA_DIR_IN, 4, 0, 10000, "head");
+	CHECK_DATA(2, SBA_DIR_IN, 4, 0, 10000 + PKTCONV_READ_MERGE_NS + 1, "body");
 	pktconv__free(pc);
 }
 
@@ -725,6 +780,8 @@ int main(void)
 	RUN(test_pending_out_flushed_before_in);
 	RUN(test_read_splits_packet);
 	RUN(test_read_of_two_packets);
+	RUN(test_reads_in_a_row_are_one);
+	RUN(test_reads_apart_are_two);
 	RUN(test_out_retransmit_and_overlap);
 	RUN(test_in_overlap_and_reorder);
 	RUN(test_lost_in);
