@@ -42,7 +42,7 @@ fi
 
 expect "unknown option: exit 2" 2 "unrecognized option|see --help" -- "$OBS" --no-such-option
 expect "bad number: exit 2, says the range" 2 "not a number between 0 and 16384" -- "$OBS" --capture-head 99999
-expect "bad hooks: exit 2" 2 "neither raw nor tp" -- "$OBS" --hooks fast
+expect "bad hooks: exit 2" 2 "not raw, tp or skb" -- "$OBS" --hooks fast
 expect "pid and exe together: exit 2" 2 "cannot be combined" -- "$OBS" --pid 1 --exe-name node
 expect "missing BTF file: exit 1, names it" 1 "error: cannot read BTF file /nonexistent/btf" -- "$OBS" --btf /nonexistent/btf
 expect "no capabilities: exit 1, says which" 1 "error: missing capabilities: .*CAP_BPF and CAP_PERFMON" -- \
