@@ -97,21 +97,41 @@ static __always_inline bool skb_parse(struct __sk_buff *skb, struct skb_tcp *t)
 	return true;
 }
 
-static __always_inline void skb_emit_sock(struct bpf_sock *sk, __u64 cookie, __u32 tgid,
-					  __u8 role)
+/* A SOCK record with its head filled and the rest zero, or NULL (counted). */
+static __always_inline struct sba_sock_ev *skb_sock_rec(__u64 cookie, __u32 tgid, __u8 flags)
 {
 	struct sba_sock_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
 	if (!ev) {
 		count_drop(SBA_DROP_RINGBUF_FULL);
-		return;
+		return NULL;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->hdr.kind = SBA_EV_SOCK;
+	ev->hdr.flags = flags;
 	ev->hdr.size = sizeof(*ev);
 	ev->hdr.tgid = tgid;
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	ev->cookie = cookie;
+	return ev;
+}
+
+/* The end of a reported socket: closed, or (SBA_SOCK_OTHER) not ours. */
+static __noinline void skb_sock_end(__u64 cookie, __u8 flags)
+{
+	struct sba_sock_ev *ev = skb_sock_rec(cookie, 0, SBA_SOCK_CLOSED | flags);
+
+	if (ev)
+		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void skb_emit_sock(struct bpf_sock *sk, __u64 cookie, __u32 tgid,
+					  __u8 role)
+{
+	struct sba_sock_ev *ev = skb_sock_rec(cookie, tgid, 0);
+
+	if (!ev)
+		return;
 	ev->role = role;
 	ev->family = sk->family;
 	ev->lport = sk->src_port;
@@ -197,6 +217,34 @@ static __always_inline __u8 skb_pending(struct skb_mark *m)
 	return m->state;
 }
 
+/* Fills in a PKT record whose cap bytes are copied, counts it (room: what
+ * it takes in the ring), and submits it. */
+static __always_inline void skb_pkt_submit(struct sba_pkt_ev *ev, const struct skb_mark *m,
+					   __u8 flags, __u32 seq, __u32 len, __u32 cap, __u8 dir,
+					   __u32 room)
+{
+	struct sba_counters *cnt = counters_get();
+
+	ev->hdr.kind = SBA_EV_PKT;
+	ev->hdr.flags = flags | (cap < len ? SBA_PKT_CUT : 0);
+	ev->hdr.size = sizeof(*ev) + cap;
+	ev->hdr.tgid = m->tgid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->cookie = m->cookie;
+	ev->seq = seq;
+	ev->len = len;
+	ev->cap_len = cap;
+	ev->dir = dir;
+	ev->__pad[0] = ev->__pad[1] = ev->__pad[2] = 0;
+	if (cnt) {
+		cnt->stats[SBA_STAT_DATA_EVENTS]++;
+		cnt->stats[SBA_STAT_BYTES_SEEN] += len;
+		cnt->stats[SBA_STAT_BYTES_CAPTURED] += cap;
+		cnt->stats[SBA_STAT_RING_BYTES] += room;
+	}
+	bpf_ringbuf_submit(ev, data_wake(cnt));
+}
+
 /* One PKT record at a constant size class; the payload from the skb. */
 #define SKB_CLASS(ROOM)									\
 	do {										\
@@ -217,31 +265,12 @@ static __always_inline bool skb_chunk(struct __sk_buff *skb, const struct skb_ma
 				      __u32 seq, __u32 len, __u32 cap, __u8 flags, __u8 dir)
 {
 	struct sba_pkt_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + SBA_CAP_MAX, 0);
-	struct sba_counters *cnt;
 
 	if (!ev)
 		return false;
 	if (cap < 1 || cap > SBA_CAP_MAX || bpf_skb_load_bytes(skb, off, ev + 1, cap))
 		cap = 0;
-	ev->hdr.kind = SBA_EV_PKT;
-	ev->hdr.flags = flags | (cap < len ? SBA_PKT_CUT : 0);
-	ev->hdr.size = sizeof(*ev) + cap;
-	ev->hdr.tgid = m->tgid;
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->cookie = m->cookie;
-	ev->seq = seq;
-	ev->len = len;
-	ev->cap_len = cap;
-	ev->dir = dir;
-	ev->__pad[0] = ev->__pad[1] = ev->__pad[2] = 0;
-	cnt = counters_get();
-	if (cnt) {
-		cnt->stats[SBA_STAT_DATA_EVENTS]++;
-		cnt->stats[SBA_STAT_BYTES_SEEN] += len;
-		cnt->stats[SBA_STAT_BYTES_CAPTURED] += cap;
-		cnt->stats[SBA_STAT_RING_BYTES] += sizeof(*ev) + SBA_CAP_MAX;
-	}
-	bpf_ringbuf_submit(ev, data_wake(cnt));
+	skb_pkt_submit(ev, m, flags, seq, len, cap, dir, sizeof(*ev) + SBA_CAP_MAX);
 	return true;
 }
 
@@ -342,27 +371,7 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 		SKB_CLASS(8192);
 	SKB_CLASS(SBA_CAP_MAX);
 fill:
-	if (n < len)
-		flags |= SBA_PKT_CUT;
-	ev->hdr.kind = SBA_EV_PKT;
-	ev->hdr.flags = flags;
-	ev->hdr.size = sizeof(*ev) + n;
-	ev->hdr.tgid = m->tgid;
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->cookie = m->cookie;
-	ev->seq = t.seq;
-	ev->len = len;
-	ev->cap_len = n;
-	ev->dir = egress ? SBA_DIR_OUT : SBA_DIR_IN;
-	ev->__pad[0] = ev->__pad[1] = ev->__pad[2] = 0;
-	cnt = counters_get();
-	if (cnt) {
-		cnt->stats[SBA_STAT_DATA_EVENTS]++;
-		cnt->stats[SBA_STAT_BYTES_SEEN] += len;
-		cnt->stats[SBA_STAT_BYTES_CAPTURED] += n;
-		cnt->stats[SBA_STAT_RING_BYTES] += room;
-	}
-	bpf_ringbuf_submit(ev, data_wake(cnt));
+	skb_pkt_submit(ev, m, flags, t.seq, len, n, egress ? SBA_DIR_OUT : SBA_DIR_IN, room);
 	return 1;
 full:
 	cnt = counters_get();
@@ -385,24 +394,6 @@ int handle_skb_egress(struct __sk_buff *skb)
 	return skb_capture(skb, true);
 }
 
-/* A pending socket is another process's: userspace drops what it holds. */
-static __noinline void skb_emit_forget(__u64 cookie)
-{
-	struct sba_sock_ev *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-
-	if (!ev) {
-		count_drop(SBA_DROP_RINGBUF_FULL);
-		return;
-	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->hdr.kind = SBA_EV_SOCK;
-	ev->hdr.flags = SBA_SOCK_CLOSED | SBA_SOCK_OTHER;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->cookie = cookie;
-	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
-}
-
 /* tcp_recvmsg copied a chunk to the reader: current is the socket's user. */
 SEC("raw_tp/tcp_rcv_space_adjust")
 int handle_skb_read(struct bpf_raw_tracepoint_args *ctx)
@@ -421,7 +412,7 @@ int handle_skb_read(struct bpf_raw_tracepoint_args *ctx)
 		if (v && v->state == SBA_SK_PENDING) {
 			/* what was captured of it is not ours: say so once */
 			v->state = SBA_SK_OTHER;
-			skb_emit_forget(cookie);
+			skb_sock_end(cookie, SBA_SOCK_OTHER);
 		}
 		return 0;
 	}
@@ -462,7 +453,6 @@ int handle_skb_state(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->args[0];
 	struct sba_skb_sock *v;
-	struct sba_sock_ev *ev;
 	__u64 cookie;
 	__u8 state;
 
@@ -476,20 +466,8 @@ int handle_skb_state(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	state = v->state;
 	bpf_map_delete_elem(&skb_socks, &cookie);
-	if (state == SBA_SK_OTHER)
-		return 0;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_drop(SBA_DROP_RINGBUF_FULL);
-		return 0;
-	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->hdr.kind = SBA_EV_SOCK;
-	ev->hdr.flags = SBA_SOCK_CLOSED;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->cookie = cookie;
-	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	if (state != SBA_SK_OTHER)
+		skb_sock_end(cookie, 0);
 	return 0;
 }
 
