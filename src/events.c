@@ -19,6 +19,7 @@ int events__add_sink(struct events *e, const struct event_sink *sink)
 	return 0;
 }
 
+/* Every sink, in order: for records from the ring and from pktconv alike. */
 static void emit_conn(void *ctx, const struct sba_conn_ev *ev)
 {
 	struct events *e = ctx;
@@ -100,9 +101,7 @@ int events__handle(void *ctx, void *data, size_t size)
 	case SBA_EV_CONN_CLOSE:
 		if (hdr->size < sizeof(struct sba_conn_ev))
 			break;
-		for (int i = 0; i < e->n_sinks; i++)
-			if (e->sinks[i].on_conn)
-				e->sinks[i].on_conn(e->sinks[i].ctx, data);
+		emit_conn(e, data);
 		return 0;
 	case SBA_EV_DATA: {
 		const struct sba_data_ev *ev = data;
@@ -110,10 +109,7 @@ int events__handle(void *ctx, void *data, size_t size)
 		if (hdr->size < sizeof(*ev) || ev->cap_len > SBA_CAP_MAX ||
 		    sizeof(*ev) + ev->cap_len > hdr->size)
 			break;
-		for (int i = 0; i < e->n_sinks; i++)
-			if (e->sinks[i].on_data)
-				e->sinks[i].on_data(e->sinks[i].ctx, ev,
-						    (const uint8_t *)data + sizeof(*ev));
+		emit_data(e, ev, (const uint8_t *)data + sizeof(*ev));
 		return 0;
 	}
 	case SBA_EV_PKT: {
