@@ -26,19 +26,29 @@ struct rec {
 static struct rec recs[REC_MAX];
 static int n_recs;
 
-static void on_conn(void *ctx, const struct sba_conn_ev *ev)
+/* The next slot, its header fields copied from h; NULL when full. */
+static struct rec *new_rec(const struct sba_ev_hdr *h)
 {
 	struct rec *r;
 
 	if (n_recs >= REC_MAX)
-		return;
+		return NULL;
 	r = &recs[n_recs++];
 	memset(r, 0, sizeof(*r));
-	r->kind = ev->hdr.kind;
-	r->flags = ev->hdr.flags;
-	r->size = ev->hdr.size;
-	r->tgid = ev->hdr.tgid;
-	r->ts = ev->hdr.ts_ns;
+	r->kind = h->kind;
+	r->flags = h->flags;
+	r->size = h->size;
+	r->tgid = h->tgid;
+	r->ts = h->ts_ns;
+	return r;
+}
+
+static void on_conn(void *ctx, const struct sba_conn_ev *ev)
+{
+	struct rec *r = new_rec(&ev->hdr);
+
+	if (!r)
+		return;
 	r->conn_id = ev->conn_id;
 	r->role = ev->role;
 	r->family = ev->family;
@@ -48,17 +58,10 @@ static void on_conn(void *ctx, const struct sba_conn_ev *ev)
 
 static void on_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
 {
-	struct rec *r;
+	struct rec *r = new_rec(&ev->hdr);
 
-	if (n_recs >= REC_MAX)
+	if (!r)
 		return;
-	r = &recs[n_recs++];
-	memset(r, 0, sizeof(*r));
-	r->kind = ev->hdr.kind;
-	r->flags = ev->hdr.flags;
-	r->size = ev->hdr.size;
-	r->tgid = ev->hdr.tgid;
-	r->ts = ev->hdr.ts_ns;
 	r->conn_id = ev->conn_id;
 	r->bytes = ev->bytes;
 	r->gap = ev->gap_bytes;
