@@ -7,17 +7,21 @@
  *    give one SBA_EV_PKT record, the payload read from the skb (kernel
  *    memory: no user copy);
  *  - raw_tp/tcp_rcv_space_adjust, which tcp_recvmsg calls after each chunk
- *    it copies, in the reader's context: one SBA_EV_READ for a target, and
- *    the verdict of a pending socket;
+ *    it copies, in the reader's context: one SBA_EV_READ when the reader is
+ *    a target, and "not ours" for a pending socket another process reads;
  *  - raw_tp/inet_sock_set_state: SBA_EV_SOCK closed at TCP_CLOSE.
  *
  * Whose socket is it? Packets are not in their owner's context (ingress
  * runs in softirq, in whatever task it interrupted), so the verdict comes
  * from the two places that are: the connect() that sends a SYN (egress),
  * and the owner's reads. A socket first seen with a payload is "pending":
- * its packets are captured, tgid 0, until the read hook says whose it is
- * through `skb_socks`. The verdict is then cached in socket-local storage,
- * so a target packet costs one storage lookup and no hash lookup.
+ * its packets are captured, tgid 0, until `skb_socks` says whose it is.
+ * A target's read costs no lookup: its READ names the reader, userspace
+ * owns the socket from it and writes the verdict into `skb_socks` (a
+ * pending socket's packets come with tgid 0 until then). Another
+ * process's read of a pending socket says "not ours" at once. The verdict
+ * is then cached in socket-local storage, so a target packet costs one
+ * storage lookup and no hash lookup.
  * The programs always return 1: observe, never drop.
  */
 #ifndef SBA_SKB_BPF_H
@@ -34,7 +38,7 @@ struct skb_mark {
 	__u32 tgid;
 	__u8 state;	/* 0: not decided, else SBA_SK_* */
 	__u8 tail;	/* the peer is a Redis port: whole packets are copied */
-	__u8 __pad[2];
+	__u8 seen[2];	/* [dir]: a payload went that way since we came */
 };
 
 /* Packets to a Redis port are copied whole, in records of SBA_CAP_MAX, up
@@ -161,8 +165,6 @@ static __always_inline __u8 skb_first_sight(struct __sk_buff *skb, struct bpf_so
 	struct sba_skb_sock v = {}, *old;
 	__u8 role = SBA_ROLE_UNKNOWN;
 
-	if (!m->cookie)
-		m->cookie = bpf_get_socket_cookie(skb);
 	if (egress && (t->flags & (SKB_TCP_SYN | SKB_TCP_ACK)) == SKB_TCP_SYN) {
 		/* connect() sends the SYN: current is the owner. */
 		v.tgid = bpf_get_current_pid_tgid() >> 32;
@@ -177,6 +179,10 @@ static __always_inline __u8 skb_first_sight(struct __sk_buff *skb, struct bpf_so
 	} else {
 		v.state = SBA_SK_PENDING;
 	}
+	/* Only now: a socket without a cookie is one the read hook skips at
+	 * once (another process's client sockets never get one). */
+	if (!m->cookie)
+		m->cookie = bpf_get_socket_cookie(skb);
 	if (bpf_map_update_elem(&skb_socks, &m->cookie, &v, BPF_NOEXIST)) {
 		/* The read hook got there first (a socket older than us), or
 		 * the map is full. */
@@ -346,12 +352,17 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 	/* Does this payload start its direction's stream? Ingress runs before
 	 * TCP takes the packet: nothing received yet, and it is the next byte
 	 * expected. Egress runs after TCP counted it as sent: its segments are
-	 * the only data segments ever sent, and nothing before it is unacked. */
-	tp = bpf_tcp_sock(sk);
-	if (tp && (egress ? tp->data_segs_out == (skb->gso_segs ? skb->gso_segs : 1) &&
-				    tp->snd_una == t.seq
-			  : tp->bytes_received == 0 && tp->rcv_nxt == t.seq))
-		flags |= SBA_PKT_START;
+	 * the only data segments ever sent, and nothing before it is unacked.
+	 * Asked of the first payload we see each way only: a later one cannot
+	 * start it. (seen[] races ingress with egress only on its own byte.) */
+	if (!m->seen[egress]) {
+		m->seen[egress] = 1;
+		tp = bpf_tcp_sock(sk);
+		if (tp && (egress ? tp->data_segs_out == (skb->gso_segs ? skb->gso_segs : 1) &&
+					    tp->snd_una == t.seq
+				  : tp->bytes_received == 0 && tp->rcv_nxt == t.seq))
+			flags |= SBA_PKT_START;
+	}
 	if (m->tail && egress && len > SBA_CAP_MAX)
 		return skb_capture_whole(skb, m, &t, len, flags, SBA_DIR_OUT);
 	n = len < cap_head ? len : cap_head;
@@ -394,40 +405,31 @@ int handle_skb_egress(struct __sk_buff *skb)
 	return skb_capture(skb, true);
 }
 
-/* tcp_recvmsg copied a chunk to the reader: current is the socket's user. */
+/* tcp_recvmsg copied a chunk to the reader: current is the socket's user.
+ * A target's read is stamped, nothing looked up: whether we capture the
+ * socket is the packets' business, and userspace owns a pending one from
+ * this READ. Another process's read costs a lookup only on sockets the
+ * skb programs gave a cookie (pending or target ones): a pending one is
+ * not ours. */
 SEC("raw_tp/tcp_rcv_space_adjust")
 int handle_skb_read(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->args[0];
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct sba_skb_sock *v, nv;
+	struct sba_skb_sock *v;
 	struct sba_read_ev *ev;
 	__u64 cookie;
 
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (!cookie)
-		return 0;	/* never passed the skb programs since we started */
-	v = bpf_map_lookup_elem(&skb_socks, &cookie);
+		return 0;	/* never passed the skb programs with a payload */
 	if (!target_tag(tgid)) {
+		v = bpf_map_lookup_elem(&skb_socks, &cookie);
 		if (v && v->state == SBA_SK_PENDING) {
 			/* what was captured of it is not ours: say so once */
 			v->state = SBA_SK_OTHER;
 			skb_sock_end(cookie, SBA_SOCK_OTHER);
 		}
-		return 0;
-	}
-	if (!v) {
-		/* Its data came before we did: decide it now; its next packet
-		 * finds the verdict at first sight. */
-		nv.tgid = tgid;
-		nv.state = SBA_SK_TARGET;
-		nv.__pad[0] = nv.__pad[1] = nv.__pad[2] = 0;
-		if (bpf_map_update_elem(&skb_socks, &cookie, &nv, BPF_NOEXIST))
-			return 0;
-	} else if (v->state == SBA_SK_PENDING) {
-		v->tgid = tgid;
-		v->state = SBA_SK_TARGET;
-	} else if (v->state != SBA_SK_TARGET) {
 		return 0;
 	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);

@@ -28,6 +28,14 @@ struct exited_proc {
 	uint64_t gen;
 };
 
+#define EVENTS_MAX_OWNED 4096
+
+/* A pending socket (--hooks skb) whose owner a READ named. */
+struct owned_sock {
+	uint64_t cookie;
+	uint32_t tgid;
+};
+
 struct events {
 	struct event_sink sinks[EVENTS_MAX_SINKS];
 	int n_sinks;
@@ -40,6 +48,10 @@ struct events {
 	/* --hooks skb: turns packet records into CONN/DATA records for the
 	 * sinks (pktconv.h); NULL otherwise, and such records are malformed. */
 	struct pktconv *pc;
+	/* Sockets pktconv owned since the last call of the loop: the loader
+	 * writes their verdict where the skb programs read it. */
+	struct owned_sock owned[EVENTS_MAX_OWNED];
+	int n_owned;
 };
 
 /* --hooks skb: make e decode packet-layer records. 0 or -errno. */

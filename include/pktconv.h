@@ -15,6 +15,7 @@
 #ifndef SBA_PKTCONV_H
 #define SBA_PKTCONV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "events.h"
@@ -26,6 +27,9 @@
 #define PKTCONV_MAX_SEGS		256
 /* Two READs of a socket in a row this close are one recvmsg's chunks. */
 #define PKTCONV_READ_MERGE_NS		3000ull
+/* An owner told (on_owned) is told again if the kernel still says pending
+ * this long after. */
+#define PKTCONV_RETELL_NS		1000000000ull
 /* A pending socket is forgotten after this long without a record ... */
 #define PKTCONV_PENDING_TTL_NS		(30ull * 1000000000ull)
 /* ... an owned one after this long (a close lost to a full ring). */
@@ -35,6 +39,13 @@ struct pktconv_config {
 	uint32_t max_socks;		/* 0: PKTCONV_MAX_SOCKS_DEFAULT */
 	uint32_t max_buffered;		/* captured bytes held per socket; 0: default */
 	struct event_sink out;		/* on_conn and on_data are called */
+	/* Optional: a socket the kernel still reports as pending (tgid 0) is
+	 * owned by tgid, learnt from a READ. Returns false when the news could
+	 * not be taken; it is offered again on the socket's next such record
+	 * (and PKTCONV_RETELL_NS after one taken, if the kernel still says 0).
+	 * (--hooks skb: the caller writes the verdict into `skb_socks`.) */
+	bool (*on_owned)(void *ctx, uint64_t cookie, uint32_t tgid);
+	void *owned_ctx;
 };
 
 struct pktconv_stats {

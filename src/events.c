@@ -38,12 +38,25 @@ static void emit_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *da
 			e->sinks[i].on_data(e->sinks[i].ctx, ev, data);
 }
 
+/* Queued for the loop; when full, pktconv offers it again later. */
+static bool take_owned(void *ctx, uint64_t cookie, uint32_t tgid)
+{
+	struct events *e = ctx;
+
+	if (e->n_owned == EVENTS_MAX_OWNED)
+		return false;
+	e->owned[e->n_owned++] = (struct owned_sock){ cookie, tgid };
+	return true;
+}
+
 int events__use_packets(struct events *e)
 {
 	struct pktconv_config cfg;
 
 	pktconv_config_init(&cfg);
 	cfg.out = (struct event_sink){ .on_conn = emit_conn, .on_data = emit_data, .ctx = e };
+	cfg.on_owned = take_owned;
+	cfg.owned_ctx = e;
 	e->pc = pktconv__new(&cfg);
 	return e->pc ? 0 : -errno;
 }

@@ -46,13 +46,17 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Drops the map entries of processes that exited since the last call. */
-static void forget_exited(struct loader *l, struct events *ev, const struct sba_config *cfg)
+/* Drops the map entries of processes that exited since the last call, and
+ * hands the kernel the owners of pending sockets the drain learnt. */
+static void update_maps(struct loader *l, struct events *ev, const struct sba_config *cfg)
 {
 	for (int i = 0; i < ev->n_exits; i++)
 		loader__forget_process(l, ev->exits[i].tgid, ev->exits[i].gen,
 				       cfg->trace & SBA_TRACE_CONN ? trace_closed_by_exit : NULL, stdout);
 	ev->n_exits = 0;
+	for (int i = 0; i < ev->n_owned; i++)
+		loader__own_socket(l, ev->owned[i].cookie, ev->owned[i].tgid);
+	ev->n_owned = 0;
 }
 
 static void print_stats(struct loader *l, const struct events *ev)
@@ -187,7 +191,7 @@ int main(int argc, char **argv)
 		err = 0;
 		events__flush(&ev);
 		pipeline__flush(pipe);
-		forget_exited(&l, &ev, &cfg);
+		update_maps(&l, &ev, &cfg);
 		now = selfmetrics_now_ns();
 		selfmetrics_publish(&shared, &ev, now);
 		if (now - last_tick >= 1000000000ull) {
@@ -207,7 +211,7 @@ int main(int argc, char **argv)
 	loader__drain(&l);
 	events__flush(&ev);
 	pipeline__flush(pipe);
-	forget_exited(&l, &ev, &cfg);
+	update_maps(&l, &ev, &cfg);
 	if (fresh.fd >= 0)	/* a scrape from now on gets these final figures */
 		drainreq_close(&fresh);
 	if (cfg.trace || cfg.stats)

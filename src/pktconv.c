@@ -74,6 +74,8 @@ struct sock {
 	bool rd_held;
 	uint32_t rd_seq;
 	uint64_t rd_ts;
+	bool told;		/* on_owned took this socket's owner ... */
+	uint64_t told_ts;	/* ... at this record time */
 };
 
 struct pktconv {
@@ -402,6 +404,21 @@ static void emit_data(struct pktconv *pc, struct sock *s, uint8_t dir, uint64_t 
 		pc->cfg.out.on_data(pc->cfg.out.ctx, ev, pc->scratch + sizeof(*ev));
 }
 
+/* The kernel still calls an owned socket pending: tell it whose it is.
+ * Again if it still does a while later: the news can miss (the socket was
+ * not in the kernel's table yet when a READ named its owner). */
+static void tell_owner(struct pktconv *pc, struct sock *s, uint64_t ts)
+{
+	if (!s->tgid || !pc->cfg.on_owned)
+		return;
+	if (s->told && ts - s->told_ts < PKTCONV_RETELL_NS)
+		return;
+	if (pc->cfg.on_owned(pc->cfg.owned_ctx, s->cookie, s->tgid)) {
+		s->told = true;
+		s->told_ts = ts;
+	}
+}
+
 /* The owner is known: what was sent while pending goes out first. */
 static void claim(struct pktconv *pc, struct sock *s, uint32_t tgid)
 {
@@ -584,6 +601,8 @@ void pktconv__pkt(struct pktconv *pc, const struct sba_pkt_ev *ev, const uint8_t
 	release_read(pc, s);	/* what was read comes before what comes next */
 	s->last_ts = ev->hdr.ts_ns;
 	claim(pc, s, ev->hdr.tgid);
+	if (!ev->hdr.tgid)
+		tell_owner(pc, s, ev->hdr.ts_ns);
 	if (!ev->len)
 		return;
 	decide(s, ev);
@@ -653,7 +672,11 @@ void pktconv__read(struct pktconv *pc, const struct sba_read_ev *ev)
 	if (!s)
 		return;
 	s->last_ts = ev->hdr.ts_ns;
-	claim(pc, s, ev->hdr.tgid);
+	if (!s->tgid && ev->hdr.tgid) {
+		/* a pending socket's owner: its next packets still say 0 */
+		claim(pc, s, ev->hdr.tgid);
+		tell_owner(pc, s, ev->hdr.ts_ns);
+	}
 	if (!s->tgid) {
 		pc->st.bad_records++;
 		return;

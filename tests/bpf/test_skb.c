@@ -26,6 +26,7 @@
 #include "events.h"
 #include "loader.h"
 #include "log.h"
+#include "observer.skel.h"
 #include "pktconv.h"
 
 #define MAX_EVS 8192
@@ -96,6 +97,10 @@ static void drain(void)
 	usleep(20000);
 	loader__drain(&ldr);
 	events__flush(&evs);
+	/* as the observer's loop does after each drain */
+	for (int i = 0; i < evs.n_owned; i++)
+		loader__own_socket(&ldr, evs.owned[i].cookie, evs.owned[i].tgid);
+	evs.n_owned = 0;
 }
 
 static void stop(void)
@@ -364,6 +369,62 @@ static void test_other_process_not_reported(void)
 	stop();
 }
 
+static uint64_t cookie_of(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len);
+	return cookie;
+}
+
+/* What the skb programs read as a socket's verdict. 0 or -errno. */
+static int verdict_of(uint64_t cookie, struct sba_skb_sock *v)
+{
+	return bpf_map__lookup_elem(ldr.skel->maps.skb_socks, &cookie, sizeof(cookie), v,
+				    sizeof(*v), 0) ? -errno : 0;
+}
+
+/* An accepted socket is pending until its first read; the read hook looks
+ * nothing up, so the owner reaches the kernel through userspace after the
+ * drain: then the skb programs stop asking. The client's verdict came
+ * from its SYN. */
+static void test_owner_handed_over(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	struct sba_skb_sock v;
+	uint64_t server, client;
+	char buf[64];
+	struct pair p;
+
+	if (!have_root())
+		SKIP("needs root");
+	CHECK(start() == 0);
+	CHECK(tcp_pair(&p) == 0);
+	server = cookie_of(p.server);
+	client = cookie_of(p.client);
+	CHECK(write(p.client, req, strlen(req)) == (ssize_t)strlen(req));
+	usleep(2000);
+	CHECK(verdict_of(server, &v) == 0);
+	CHECK_EQ_INT(v.state, SBA_SK_PENDING);
+	CHECK(read_exact(p.server, buf, strlen(req), sizeof(buf)) == strlen(req));
+	CHECK(verdict_of(server, &v) == 0);
+	CHECK_EQ_INT(v.state, SBA_SK_PENDING);	/* the read hook wrote nothing */
+	drain();
+	CHECK(verdict_of(server, &v) == 0);
+	CHECK_EQ_INT(v.state, SBA_SK_TARGET);
+	CHECK_EQ_INT(v.tgid, getpid());
+	CHECK(verdict_of(client, &v) == 0);
+	CHECK_EQ_INT(v.state, SBA_SK_TARGET);
+	CHECK_EQ_INT(v.tgid, getpid());
+	close_pair(&p);
+	drain();
+	/* gone at TCP_CLOSE: the table does not keep them */
+	CHECK_EQ_INT(verdict_of(server, &v), -ENOENT);
+	CHECK_EQ_INT(verdict_of(client, &v), -ENOENT);
+	stop();
+}
+
 /* Two requests in one write, then a reply to each: pipelining survives. */
 static void test_pipelined_requests(void)
 {
@@ -398,6 +459,7 @@ int main(void)
 	RUN(test_exchange_both_sides);
 	RUN(test_large_write_small_reads);
 	RUN(test_other_process_not_reported);
+	RUN(test_owner_handed_over);
 	RUN(test_pipelined_requests);
 	return check_summary();
 }

@@ -248,6 +248,68 @@ static void test_pending_out_flushed_before_in(void)
 	pktconv__free(pc);
 }
 
+/* on_owned: what the kernel was told, and whether the news is taken. */
+static uint64_t told_cookie[8];
+static uint32_t told_tgid[8];
+static int n_told;
+static bool take_news = true;
+
+static bool on_owned(void *ctx, uint64_t cookie, uint32_t tgid)
+{
+	(void)ctx;
+	if (!take_news || n_told == 8)
+		return false;
+	told_cookie[n_told] = cookie;
+	told_tgid[n_told++] = tgid;
+	return true;
+}
+
+/* A READ names a pending socket's owner: the kernel is told once, again if
+ * it still says pending a second later, and again when the news was not
+ * taken. Sockets whose packets name the owner need no news. */
+static void test_owner_told(void)
+{
+	struct pktconv_config cfg;
+	struct pktconv *pc;
+
+	pktconv_config_init(&cfg);
+	cfg.out = (struct event_sink){ .on_conn = on_conn, .on_data = on_data };
+	cfg.on_owned = on_owned;
+	pc = pktconv__new(&cfg);
+	n_recs = n_told = 0;
+	take_news = true;
+	pkt(pc, 1, 0, SBA_DIR_IN, 7, SBA_PKT_START, 1000, "req");
+	CHECK_EQ_INT(n_told, 0);
+	rd(pc, 1, 55, 10, 2000);
+	CHECK_EQ_INT(n_told, 1);
+	CHECK_EQ_INT(told_cookie[0], 1);
+	CHECK_EQ_INT(told_tgid[0], 55);
+	pkt(pc, 1, 0, SBA_DIR_OUT, 100, SBA_PKT_START, 3000, "resp");
+	rd(pc, 1, 55, 10, 4000);
+	CHECK_EQ_INT(n_told, 1);
+	pkt(pc, 1, 0, SBA_DIR_OUT, 104, 0, 3000 + PKTCONV_RETELL_NS, "more");
+	CHECK_EQ_INT(n_told, 2);
+	pkt(pc, 1, 55, SBA_DIR_OUT, 108, 0, 9000 + 2 * PKTCONV_RETELL_NS, "done");
+	CHECK_EQ_INT(n_told, 2);
+	/* the kernel knew from the start: nothing to tell */
+	sock(pc, 2, 66, SBA_ROLE_CLIENT, 0, 1);
+	pkt(pc, 2, 66, SBA_DIR_OUT, 1, SBA_PKT_START, 2, "a");
+	rd(pc, 2, 66, 50, 3);
+	CHECK_EQ_INT(n_told, 2);
+	/* news not taken: offered again with the next packet still saying 0 */
+	take_news = false;
+	pkt(pc, 3, 0, SBA_DIR_IN, 1, SBA_PKT_START, 1, "x");
+	rd(pc, 3, 77, 2, 2);
+	take_news = true;
+	CHECK_EQ_INT(n_told, 2);
+	pkt(pc, 3, 0, SBA_DIR_OUT, 9, SBA_PKT_START, 3, "y");
+	CHECK_EQ_INT(n_told, 3);
+	CHECK_EQ_INT(told_cookie[2], 3);
+	CHECK_EQ_INT(told_tgid[2], 77);
+	CHECK_EQ_INT(pktconv__stats(pc)->bad_records, 0);
+	pktconv__free(pc);
+}
+
 static void test_read_splits_packet(void)
 {
 	struct pktconv *pc = new_pc(0, 0);
@@ -781,6 +843,7 @@ int main(void)
 	RUN(test_client);
 	RUN(test_joined_unknown_role);
 	RUN(test_pending_out_flushed_before_in);
+	RUN(test_owner_told);
 	RUN(test_read_splits_packet);
 	RUN(test_read_of_two_packets);
 	RUN(test_reads_in_a_row_are_one);
