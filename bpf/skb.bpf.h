@@ -335,12 +335,16 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 	sk = bpf_sk_fullsock(sk);
 	if (!sk || sk->protocol != SKB_IPPROTO_TCP)
 		return 1;
-	m = bpf_sk_storage_get(&skb_marks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!m || m->state == SBA_SK_OTHER)
-		return 1;
 	if (!skb_parse(skb, &t))
 		return 1;
 	len = skb->len > t.off ? skb->len - t.off : 0;
+	/* A packet with no payload matters only as a connect()'s SYN: the
+	 * rest (ACKs, FINs) return before the storage lookup. */
+	if (!len && !(egress && (t.flags & (SKB_TCP_SYN | SKB_TCP_ACK)) == SKB_TCP_SYN))
+		return 1;
+	m = bpf_sk_storage_get(&skb_marks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!m || m->state == SBA_SK_OTHER)
+		return 1;
 	state = m->state;
 	if (!state)
 		state = skb_first_sight(skb, sk, m, &t, egress, len);

@@ -63,6 +63,12 @@ void events__flush(struct events *e);
 /* Periodic upkeep (the packet layer's idle sockets). */
 void events__tick(struct events *e, uint64_t now_ns);
 
+/* Hands own(ctx, cookie, tgid) each socket owned since the last call that
+ * is still open: one closed within the drain needs no verdict (a socket a
+ * request, no map update for it). */
+void events__take_owned(struct events *e, void (*own)(void *ctx, uint64_t cookie, uint32_t tgid),
+			void *ctx);
+
 void events__free(struct events *e);
 
 /* Adds a sink; returns 0 or -ENOSPC. */

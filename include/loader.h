@@ -68,8 +68,9 @@ int loader__forget_process(struct loader *l, uint32_t tgid, uint64_t gen,
 			   void *ctx);
 
 /* --hooks skb: a pending socket is tgid's, as a READ said: the skb programs
- * stop asking. Nothing if it is gone meanwhile. Returns 0 or -errno. */
-int loader__own_socket(struct loader *l, uint64_t cookie, uint32_t tgid);
+ * stop asking. Nothing if it is gone meanwhile. l is a struct loader; the
+ * shape of events__take_owned()'s callback. */
+void loader__own_socket(void *l, uint64_t cookie, uint32_t tgid);
 
 /* Names of enum sba_drop / enum sba_stat values, for stats and metrics. */
 const char *sba_drop_name(int reason);

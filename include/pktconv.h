@@ -99,6 +99,9 @@ void pktconv__exit(struct pktconv *pc, uint32_t tgid);
  * or so with the records' clock (CLOCK_MONOTONIC). */
 void pktconv__tick(struct pktconv *pc, uint64_t now_ns);
 
+/* Whether the table still holds the socket (it was not closed). */
+bool pktconv__tracks(const struct pktconv *pc, uint64_t cookie);
+
 /* Sockets in the table. */
 uint32_t pktconv__count(const struct pktconv *pc);
 const struct pktconv_stats *pktconv__stats(const struct pktconv *pc);

@@ -73,6 +73,15 @@ void events__tick(struct events *e, uint64_t now_ns)
 		pktconv__tick(e->pc, now_ns);
 }
 
+void events__take_owned(struct events *e, void (*own)(void *ctx, uint64_t cookie, uint32_t tgid),
+			void *ctx)
+{
+	for (int i = 0; i < e->n_owned; i++)
+		if (e->pc && pktconv__tracks(e->pc, e->owned[i].cookie))
+			own(ctx, e->owned[i].cookie, e->owned[i].tgid);
+	e->n_owned = 0;
+}
+
 void events__free(struct events *e)
 {
 	pktconv__free(e->pc);

@@ -626,15 +626,15 @@ int loader__forget_process(struct loader *l, uint32_t tgid, uint64_t gen,
 	return removed;
 }
 
-int loader__own_socket(struct loader *l, uint64_t cookie, uint32_t tgid)
+void loader__own_socket(void *ctx, uint64_t cookie, uint32_t tgid)
 {
+	struct loader *l = ctx;
 	struct sba_skb_sock v = { .tgid = tgid, .state = SBA_SK_TARGET };
 
-	/* BPF_EXIST: a socket closed meanwhile must not come back. */
-	if (bpf_map__update_elem(l->skel->maps.skb_socks, &cookie, sizeof(cookie), &v, sizeof(v),
-				 BPF_EXIST))
-		return errno == ENOENT ? 0 : -errno;
-	return 0;
+	/* BPF_EXIST: a socket closed meanwhile must not come back. Failing,
+	 * the programs keep asking the map: slower, not wrong. */
+	bpf_map__update_elem(l->skel->maps.skb_socks, &cookie, sizeof(cookie), &v, sizeof(v),
+			     BPF_EXIST);
 }
 
 /* ---- names -------------------------------------------------------------------- */

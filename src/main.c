@@ -54,9 +54,7 @@ static void update_maps(struct loader *l, struct events *ev, const struct sba_co
 		loader__forget_process(l, ev->exits[i].tgid, ev->exits[i].gen,
 				       cfg->trace & SBA_TRACE_CONN ? trace_closed_by_exit : NULL, stdout);
 	ev->n_exits = 0;
-	for (int i = 0; i < ev->n_owned; i++)
-		loader__own_socket(l, ev->owned[i].cookie, ev->owned[i].tgid);
-	ev->n_owned = 0;
+	events__take_owned(ev, loader__own_socket, l);
 }
 
 static void print_stats(struct loader *l, const struct events *ev)

@@ -797,6 +797,11 @@ void pktconv__tick(struct pktconv *pc, uint64_t now_ns)
 	}
 }
 
+bool pktconv__tracks(const struct pktconv *pc, uint64_t cookie)
+{
+	return pc->slot[find(pc, cookie)] != NULL;
+}
+
 uint32_t pktconv__count(const struct pktconv *pc)
 {
 	return pc->count;

@@ -98,9 +98,7 @@ static void drain(void)
 	loader__drain(&ldr);
 	events__flush(&evs);
 	/* as the observer's loop does after each drain */
-	for (int i = 0; i < evs.n_owned; i++)
-		loader__own_socket(&ldr, evs.owned[i].cookie, evs.owned[i].tgid);
-	evs.n_owned = 0;
+	events__take_owned(&evs, loader__own_socket, &ldr);
 }
 
 static void stop(void)

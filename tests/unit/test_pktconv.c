@@ -307,6 +307,10 @@ static void test_owner_told(void)
 	CHECK_EQ_INT(told_cookie[2], 3);
 	CHECK_EQ_INT(told_tgid[2], 77);
 	CHECK_EQ_INT(pktconv__stats(pc)->bad_records, 0);
+	/* a socket closed since needs no verdict */
+	CHECK(pktconv__tracks(pc, 3));
+	sock(pc, 3, 0, 0, SBA_SOCK_CLOSED, 4);
+	CHECK(!pktconv__tracks(pc, 3));
 	pktconv__free(pc);
 }
 
