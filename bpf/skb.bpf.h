@@ -157,10 +157,11 @@ static __always_inline void skb_emit_sock(struct bpf_sock *sk, __u64 cookie, __u
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
-/* First packet of a socket with no verdict yet. Returns the state to use. */
+/* First packet of a socket with no verdict yet: a connect()'s SYN, or a
+ * payload. Returns the state to use. */
 static __always_inline __u8 skb_first_sight(struct __sk_buff *skb, struct bpf_sock *sk,
 					    struct skb_mark *m, const struct skb_tcp *t,
-					    bool egress, bool payload)
+					    bool egress)
 {
 	struct sba_skb_sock v = {}, *old;
 	__u8 role = SBA_ROLE_UNKNOWN;
@@ -174,18 +175,16 @@ static __always_inline __u8 skb_first_sight(struct __sk_buff *skb, struct bpf_so
 		}
 		v.state = SBA_SK_TARGET;
 		role = SBA_ROLE_CLIENT;
-	} else if (!payload) {
-		return 0;	/* an ACK or FIN of a socket never seen: wait for data */
 	} else {
-		v.state = SBA_SK_PENDING;
+		v.state = SBA_SK_PENDING;	/* a payload: skb_capture's filter */
 	}
 	/* Only now: a socket without a cookie is one the read hook skips at
 	 * once (another process's client sockets never get one). */
 	if (!m->cookie)
 		m->cookie = bpf_get_socket_cookie(skb);
 	if (bpf_map_update_elem(&skb_socks, &m->cookie, &v, BPF_NOEXIST)) {
-		/* The read hook got there first (a socket older than us), or
-		 * the map is full. */
+		/* Its first packets each way met on two CPUs, the other one
+		 * inserted it; or the map is full. */
 		old = bpf_map_lookup_elem(&skb_socks, &m->cookie);
 		if (!old) {
 			count_drop(SBA_DROP_CONN_MAP_FULL);
@@ -347,7 +346,7 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 		return 1;
 	state = m->state;
 	if (!state)
-		state = skb_first_sight(skb, sk, m, &t, egress, len);
+		state = skb_first_sight(skb, sk, m, &t, egress);
 	else if (state == SBA_SK_PENDING)
 		state = skb_pending(m);
 	if (!len || (state != SBA_SK_TARGET && state != SBA_SK_PENDING))
