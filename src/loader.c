@@ -323,32 +323,96 @@ static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
 	return 0;
 }
 
-/* The cgroup v2 hierarchy's root, from our mountinfo: the longest-lived
+/* The cgroup v2 hierarchy's root, from a mountinfo: the longest-lived
  * answer on hybrid hosts (/sys/fs/cgroup/unified) and on pure v2 ones
  * (/sys/fs/cgroup). Mounts one at SKB_CGROUP_DIR when there is none. */
 #define SKB_CGROUP_DIR "/run/sba-observer/cgroup2"
 
-static int cgroup2_root(char *out, size_t len)
+/* The first cgroup2 mount of its hierarchy's root in mountinfo, prefixed.
+ * Mount roots are shown relative to the reader's cgroup namespace: another
+ * namespace's mounts (any_root) show as "/.." and are taken as they are. */
+static int find_cgroup2(const char *mountinfo, const char *prefix, bool any_root, char *out,
+			size_t len)
 {
 	char line[4096], root[PATH_MAX], mnt[PATH_MAX], fstype[64];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int found = 0;
+	FILE *f = fopen(mountinfo, "re");
+	int err = -ENOENT;
 
 	while (f && fgets(line, sizeof(line), f)) {
 		const char *dash = strstr(line, " - ");
 
 		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
 			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 || strcmp(root, "/"))
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
+		    (!any_root && strcmp(root, "/")))
 			continue;
-		snprintf(out, len, "%s", mnt);
-		found = 1;
+		snprintf(out, len, "%s%s", prefix, mnt);
+		err = 0;
 		break;
 	}
 	if (f)
 		fclose(f);
-	if (found)
+	return err;
+}
+
+/* A cgroup v2 directory without cgroup.type: the real root has none, a
+ * namespace's "root" does. */
+static bool is_hierarchy_root(const char *dir)
+{
+	char file[PATH_MAX + 16];
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+	if (access(file, F_OK))
+		return false;
+	snprintf(file, sizeof(file), "%s/cgroup.type", dir);
+	return access(file, F_OK) != 0;
+}
+
+/*
+ * In a cgroup namespace of our own (a container's, by default on cgroup
+ * v2) the hierarchy we see is rooted at our own cgroup. With the host's PID
+ * namespace (hostPID), the host's init (/proc/1; its root is the real one
+ * after an initramfs) or else kthreadd (/proc/2, where /proc/1 may not be
+ * read) is in the first cgroup namespace, and its mount of the hierarchy,
+ * reached through its root, is the whole of it.
+ */
+static bool host_cgroup2(char *out, size_t len)
+{
+	static const char *const host[] = { "/proc/1", "/proc/2" };
+	char path[64], prefix[64];
+	struct stat self, st;
+
+	if (stat("/proc/self/ns/cgroup", &self))
+		return false;
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+		snprintf(path, sizeof(path), "%s/ns/cgroup", host[i]);
+		if (stat(path, &st))
+			continue;
+		if (st.st_ino == self.st_ino)
+			return false;	/* the host's namespace is ours */
+		snprintf(path, sizeof(path), "%s/mountinfo", host[i]);
+		snprintf(prefix, sizeof(prefix), "%s/root", host[i]);
+		if (!find_cgroup2(path, prefix, true, out, len) && is_hierarchy_root(out))
+			return true;
+	}
+	return false;
+}
+
+static int cgroup2_root(char *out, size_t len)
+{
+	if (host_cgroup2(out, len)) {
+		pr_info("in a cgroup namespace of our own: --hooks skb attaches at the host's "
+			"cgroup v2 root, %s\n", out);
 		return 0;
+	}
+	if (!find_cgroup2("/proc/self/mountinfo", "", false, out, len)) {
+		if (!is_hierarchy_root(out))
+			pr_warn("%s is a cgroup namespace's root, not the host's: --hooks skb sees "
+				"only the sockets of processes under it; run in the host's PID "
+				"namespace (hostPID: /proc/1 is then the host's init), or give "
+				"--cgroup\n", out);
+		return 0;
+	}
 	if ((mkdir("/run/sba-observer", 0700) && errno != EEXIST) ||
 	    (mkdir(SKB_CGROUP_DIR, 0700) && errno != EEXIST) ||
 	    mount("cgroup2", SKB_CGROUP_DIR, "cgroup2", 0, NULL)) {

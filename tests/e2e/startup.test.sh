@@ -113,6 +113,52 @@ for flavour in raw tp; do
 	fi
 done
 
+# --hooks skb in a container: a cgroup namespace of its own (a child cgroup,
+# a cgroup2 mount of it) hides the rest of the hierarchy. With the host's PID
+# namespace the observer attaches at the host's root through /proc/N/root and
+# sees a server outside its cgroup; in a PID namespace of its own too, it
+# cannot, and says so.
+cg_parent=$(awk '$(NF-2) == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+if [ -z "$cg_parent" ] || ! command -v unshare >/dev/null; then
+	skipped "skb in a cgroup namespace" "no cgroup2 mount or no unshare"
+else
+	cg=$cg_parent/sba-startup-$$ mnt=/tmp/sba-startup-cg-$$
+	mkdir "$cg"
+	node -e 'require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { console.log(this.address().port) })' >"$out.port" &
+	srv=$!
+	for _ in $(seq 50); do [ -s "$out.port" ] && break; sleep 0.1; done
+	port=$(cat "$out.port")
+	# in_ns PIDNS: the observer in $cg, in its own cgroup (and PID) namespace
+	in_ns() {
+		sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$cg" \
+			unshare -C -m $1 sh -c "mkdir -p $mnt && mount -t cgroup2 none $mnt && exec $OBS --hooks skb --pid $srv --listen none --trace=http --poll-ms 100" \
+			>"$out" 2>"$err" &
+		obs_pid=$!
+		for _ in $(seq 100); do grep -q 'ready:' "$err" && break; sleep 0.1; done
+		for i in 1 2 3; do curl -s "http://127.0.0.1:$port/ns/$i" >/dev/null; done
+		sleep 0.5
+		# unshare --fork ignores SIGINT while it waits: its child gets it
+		pkill -INT -P "$obs_pid"; kill -INT "$obs_pid" 2>/dev/null; wait "$obs_pid" 2>/dev/null
+	}
+	in_ns ""
+	n=$(grep -c '"ev":"http"' "$out")
+	if grep -q "in a cgroup namespace of our own: --hooks skb attaches at the host's cgroup v2 root, /proc/[12]/root" "$err" && [ "$n" -eq 3 ]; then
+		ok "skb in a cgroup namespace: attaches at the host's root, sees a server outside"
+	else
+		echo "     $n of 3 requests seen"; bad "skb in a cgroup namespace: attaches at the host's root, sees a server outside"
+	fi
+	in_ns "-p --fork --mount-proc --kill-child=SIGINT"
+	if grep -q "is a cgroup namespace's root, not the host's: --hooks skb sees only the sockets of processes under it" "$err"; then
+		ok "skb in cgroup and PID namespaces of its own: says it sees only its subtree"
+	else
+		bad "skb in cgroup and PID namespaces of its own: says it sees only its subtree"
+	fi
+	kill "$srv"; wait "$srv" 2>/dev/null
+	rm -f "$out.port"
+	for _ in $(seq 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.1; done	# the observer's exit
+	rmdir "$cg" "$mnt" 2>/dev/null
+fi
+
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else
