@@ -74,8 +74,8 @@ struct sock {
 	bool rd_held;
 	uint32_t rd_seq;
 	uint64_t rd_ts;
-	bool told;		/* on_owned took this socket's owner ... */
-	uint64_t told_ts;	/* ... at this record time */
+	uint64_t told_ts;	/* on_owned took the owner at this record
+				 * time; 0: never */
 };
 
 struct pktconv {
@@ -411,12 +411,10 @@ static void tell_owner(struct pktconv *pc, struct sock *s, uint64_t ts)
 {
 	if (!s->tgid || !pc->cfg.on_owned)
 		return;
-	if (s->told && ts - s->told_ts < PKTCONV_RETELL_NS)
+	if (s->told_ts && ts - s->told_ts < PKTCONV_RETELL_NS)
 		return;
-	if (pc->cfg.on_owned(pc->cfg.owned_ctx, s->cookie, s->tgid)) {
-		s->told = true;
+	if (pc->cfg.on_owned(pc->cfg.owned_ctx, s->cookie, s->tgid))
 		s->told_ts = ts;
-	}
 }
 
 /* The owner is known: what was sent while pending goes out first. */

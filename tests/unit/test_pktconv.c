@@ -71,7 +71,9 @@ static void on_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data
 	memcpy(r->data, data, ev->cap_len < REC_DATA ? ev->cap_len : REC_DATA);
 }
 
-static struct pktconv *new_pc(uint32_t max_socks, uint32_t max_buffered)
+/* 0: the default; on_owned may be NULL. */
+static struct pktconv *new_pc_owned(uint32_t max_socks, uint32_t max_buffered,
+				    bool (*on_owned)(void *ctx, uint64_t cookie, uint32_t tgid))
 {
 	struct pktconv_config cfg;
 
@@ -81,8 +83,14 @@ static struct pktconv *new_pc(uint32_t max_socks, uint32_t max_buffered)
 	if (max_buffered)
 		cfg.max_buffered = max_buffered;
 	cfg.out = (struct event_sink){ .on_conn = on_conn, .on_data = on_data };
+	cfg.on_owned = on_owned;
 	n_recs = 0;
 	return pktconv__new(&cfg);
+}
+
+static struct pktconv *new_pc(uint32_t max_socks, uint32_t max_buffered)
+{
+	return new_pc_owned(max_socks, max_buffered, NULL);
 }
 
 /* A packet of len bytes whose first strlen(cap) are captured. */
@@ -269,14 +277,9 @@ static bool on_owned(void *ctx, uint64_t cookie, uint32_t tgid)
  * taken. Sockets whose packets name the owner need no news. */
 static void test_owner_told(void)
 {
-	struct pktconv_config cfg;
-	struct pktconv *pc;
+	struct pktconv *pc = new_pc_owned(0, 0, on_owned);
 
-	pktconv_config_init(&cfg);
-	cfg.out = (struct event_sink){ .on_conn = on_conn, .on_data = on_data };
-	cfg.on_owned = on_owned;
-	pc = pktconv__new(&cfg);
-	n_recs = n_told = 0;
+	n_told = 0;
 	take_news = true;
 	pkt(pc, 1, 0, SBA_DIR_IN, 7, SBA_PKT_START, 1000, "req");
 	CHECK_EQ_INT(n_told, 0);
