@@ -139,7 +139,7 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard include/*.h) tests/unit
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -pthread -Itests/unit $< $(PURE_SRCS) $(PURE_LIBS) -o $@
 
-$(OUTPUT)/bpftest/%: tests/bpf/%.c $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS)) tests/unit/check.h | $(OUTPUT)/bpftest
+$(OUTPUT)/bpftest/%: tests/bpf/%.c $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS)) tests/unit/check.h tests/bpf/recorder.h | $(OUTPUT)/bpftest
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS)) $(LIBS) -o $@
 

@@ -29,53 +29,7 @@
 #include "events.h"
 #include "loader.h"
 #include "log.h"
-
-/* ---- what the probes delivered ---- */
-
-#define MAX_EVS 4096
-#define MAX_CAPTURE (4 << 20)
-
-struct rec {
-	uint8_t kind;
-	uint8_t flags;
-	uint8_t role;
-	uint8_t dir;
-	uint8_t sys;
-	int fd;
-	uint64_t conn_id;
-	uint64_t bytes;
-	uint64_t gap;
-	uint32_t cap_len;
-	uint32_t data_off; /* into captured[] */
-	uint16_t lport, rport;
-};
-
-static struct rec recs[MAX_EVS];
-static int n_recs;
-static uint8_t captured[MAX_CAPTURE];
-static size_t captured_len;
-
-static void on_conn(void *ctx, const struct sba_conn_ev *ev)
-{
-	if (n_recs == MAX_EVS)
-		return;
-	recs[n_recs++] = (struct rec){ .kind = ev->hdr.kind, .flags = ev->hdr.flags,
-				       .role = ev->role, .fd = ev->fd, .conn_id = ev->conn_id,
-				       .lport = ev->lport, .rport = ev->rport };
-}
-
-static void on_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
-{
-	if (n_recs == MAX_EVS || captured_len + ev->cap_len > MAX_CAPTURE)
-		return;
-	recs[n_recs++] = (struct rec){ .kind = SBA_EV_DATA, .flags = ev->hdr.flags,
-				       .dir = ev->dir, .sys = ev->sys, .fd = ev->fd,
-				       .conn_id = ev->conn_id, .bytes = ev->bytes,
-				       .gap = ev->gap_bytes, .cap_len = ev->cap_len,
-				       .data_off = (uint32_t)captured_len };
-	memcpy(captured + captured_len, data, ev->cap_len);
-	captured_len += ev->cap_len;
-}
+#include "recorder.h"
 
 static struct events evs;
 static struct loader ldr;
@@ -96,8 +50,7 @@ static int start(const char *extra1, const char *extra2)
 	log_set_level(LOG_WARN);
 	memset(&evs, 0, sizeof(evs));
 	events__add_sink(&evs, &sink);
-	n_recs = 0;
-	captured_len = 0;
+	recorder_reset();
 	if (loader__start(&ldr, &cfg, events__handle, &evs))
 		return -1;
 	return loader__add_target(&ldr, getpid(), 1);
@@ -158,17 +111,6 @@ static void read_exact(int fd, void *buf, size_t n)
 			break;
 		got += r;
 	}
-}
-
-/* Data records of conn in dir, in order. */
-static int data_of(uint64_t conn, uint8_t dir, struct rec **out, int max)
-{
-	int n = 0;
-
-	for (int i = 0; i < n_recs && n < max; i++)
-		if (recs[i].kind == SBA_EV_DATA && recs[i].conn_id == conn && recs[i].dir == dir)
-			out[n++] = &recs[i];
-	return n;
 }
 
 static struct rec *open_of_fd(int fd)

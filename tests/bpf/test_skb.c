@@ -28,43 +28,7 @@
 #include "log.h"
 #include "observer.skel.h"
 #include "pktconv.h"
-
-#define MAX_EVS 8192
-#define MAX_CAPTURE (4 << 20)
-
-struct rec {
-	uint8_t kind, flags, role, dir;
-	uint64_t conn_id, bytes, gap, ts;
-	uint32_t cap_len, data_off, tgid;
-	uint16_t lport, rport;
-};
-
-static struct rec recs[MAX_EVS];
-static int n_recs;
-static uint8_t captured[MAX_CAPTURE];
-static size_t captured_len;
-
-static void on_conn(void *ctx, const struct sba_conn_ev *ev)
-{
-	if (n_recs < MAX_EVS)
-		recs[n_recs++] = (struct rec){ .kind = ev->hdr.kind, .flags = ev->hdr.flags,
-					       .role = ev->role, .conn_id = ev->conn_id,
-					       .tgid = ev->hdr.tgid, .lport = ev->lport,
-					       .rport = ev->rport, .ts = ev->hdr.ts_ns };
-}
-
-static void on_data(void *ctx, const struct sba_data_ev *ev, const uint8_t *data)
-{
-	if (n_recs == MAX_EVS || captured_len + ev->cap_len > MAX_CAPTURE)
-		return;
-	recs[n_recs++] = (struct rec){ .kind = SBA_EV_DATA, .flags = ev->hdr.flags,
-				       .dir = ev->dir, .conn_id = ev->conn_id, .bytes = ev->bytes,
-				       .gap = ev->gap_bytes, .cap_len = ev->cap_len,
-				       .data_off = (uint32_t)captured_len, .tgid = ev->hdr.tgid,
-				       .ts = ev->hdr.ts_ns };
-	memcpy(captured + captured_len, data, ev->cap_len);
-	captured_len += ev->cap_len;
-}
+#include "recorder.h"
 
 static struct events evs;
 static struct loader ldr;
@@ -84,8 +48,7 @@ static int start(void)
 	events__add_sink(&evs, &sink);
 	if (events__use_packets(&evs))
 		return -1;
-	n_recs = 0;
-	captured_len = 0;
+	recorder_reset();
 	if (loader__start(&ldr, &cfg, events__handle, &evs))
 		return -1;
 	return loader__add_target(&ldr, getpid(), 1);
@@ -192,16 +155,6 @@ static int count_kind(uint8_t kind, uint64_t conn)
 
 	for (int i = 0; i < n_recs; i++)
 		n += recs[i].kind == kind && recs[i].conn_id == conn;
-	return n;
-}
-
-static int data_of(uint64_t conn, uint8_t dir, struct rec **out, int max)
-{
-	int n = 0;
-
-	for (int i = 0; i < n_recs && n < max; i++)
-		if (recs[i].kind == SBA_EV_DATA && recs[i].conn_id == conn && recs[i].dir == dir)
-			out[n++] = &recs[i];
 	return n;
 }
 
