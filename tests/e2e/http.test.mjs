@@ -61,9 +61,6 @@ const V8_FLAGS = ['--min-semi-space-size=32', '--max-semi-space-size=32', '--no-
 // above, 0.2-0.9 % in calm runs here (V8 work between a syscall and the event;
 // /proxy's 'finish' waits behind its client socket's teardown).
 const HRTIME_MISS_BUDGET = 0.02;
-// Above this median lag of the servers' 'request' events behind their reads
-// (ns), their hrtime is no reference to 100 us and the check is `todo`.
-const REFERENCE_LAG_MAX = 55000;
 
 const freePort = () => new Promise((resolve) => {
 	const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
@@ -537,6 +534,10 @@ function durations() {
 				row.alone = perRead.get(`${conn}@${rd}`) === 1;
 				row.lastWrite = ws.length ? ws[ws.length - 1] : undefined;
 				row.endIsLast = row.lastWrite === end;
+				// How late JS timed this exchange, from the kernel's records
+				// alone (its read, its last write), not from the observer's
+				// duration: the quality of the reference itself.
+				row.refLate = row.lastWrite !== undefined && Math.max(row.startLag, Number(BigInt(r.t1) - row.lastWrite)) > 100000;
 			}
 			rows.push(row);
 		}
@@ -576,10 +577,6 @@ test('(b) every exchange has its trace line, inside the server\'s own interval o
 });
 
 test('(b) 98 % of exchanges are within 5 % or 100 us of the server\'s own hrtime', opts, async (t) => {
-	// Without real-time priority the servers' JS waits for the CPU behind
-	// the other processes, for 1-3 ms at p99 here: their hrtime is then no
-	// reference to 100 us. The check still runs and prints what it found.
-	if (rtError) t.todo(`the servers run without real-time priority (${rtError})`);
 	// Each exchange's observer interval is its wire interval in the kernel's
 	// records (the test above, for every exchange); a miss here is the
 	// distance between those syscalls and the events JS timed them by.
@@ -592,16 +589,26 @@ test('(b) 98 % of exchanges are within 5 % or 100 us of the server\'s own hrtime
 	const warm = (r) => warmIds.has(r.id.replace(/-p$/, ''));	// -p: the call /proxy made
 	const rows = all.filter((r) => r.alone !== false && !warm(r));
 	t.diagnostic(`${all.filter((r) => r.alone === false).length} pipelined exchanges and ${all.filter(warm).length} of the warm-up left out`);
-	// How far the servers' JS runs behind their syscalls right now: 35-49 us
-	// at the median in calm runs here; on a slowed VM (a CI run with ~75 us)
-	// the tail moves with it and 4 % of the exchanges missed. The reads'
-	// times are the kernel's, checked exactly by the test above.
-	const lagMedian = pct(rows.filter((r) => r.startLag !== undefined).map((r) => r.startLag), 0.5);
-	t.diagnostic(`median JS 'request' lag behind its read: ${(lagMedian / 1e3).toFixed(1)} us`);
-	if (lagMedian > REFERENCE_LAG_MAX) t.todo(`the servers' JS lags its syscalls by ${(lagMedian / 1e3).toFixed(0)} us at the median (calm: under ${REFERENCE_LAG_MAX / 1e3}): this machine is too slow now for a 100 us reference`);
+	// How often the servers' JS timed an exchange over 100 us after its
+	// syscalls, measured on the kernel's records alone (the read, the last
+	// write before the next request), so independent of the duration under
+	// test: 0.2-0.9 % of the exchanges in calm runs here, 10-20 % on a
+	// slowed VM (p90 lag 220 us).
+	const lined = rows.filter((r) => r.startLag !== undefined && r.lastWrite !== undefined);
+	const late = lined.filter((r) => r.refLate);
+	t.diagnostic(`median JS 'request' lag behind its read: ${(pct(lined.map((r) => r.startLag), 0.5) / 1e3).toFixed(1)} us; JS over 100 us late for ${late.length} of ${lined.length} exchanges`);
 	const bad = rows.filter((r) => !r.ok);
-	const lagged = bad.filter((r) => r.startLag !== undefined && Math.max(r.startLag, r.endLag) > 100000);
-	t.diagnostic(`${bad.length} of ${rows.length} outside 5 % / 100 us; in ${lagged.length} of those the server's JS ran over 100 us after the read or the last write`);
+	t.diagnostic(`${bad.length} of ${rows.length} outside 5 % / 100 us; in ${bad.filter((r) => r.refLate).length} of those the server's JS ran over 100 us after the read or the last write`);
 	for (const r of bad.slice(0, 10)) t.diagnostic(`outside: ${r.method} ${r.url} server ${(r.srv / 1e3).toFixed(1)} us observer ${(r.obs / 1e3).toFixed(1)} us; JS lags: request +${((r.startLag ?? NaN) / 1e3).toFixed(1)} us, finish +${((r.endLag ?? NaN) / 1e3).toFixed(1)} us`);
+	// Whatever the machine's speed: an exchange that JS timed within 100 us
+	// of both its syscalls must agree with the observer; a miss there is
+	// the observer's.
+	const own = bad.filter((r) => lined.includes(r) && !r.refLate);
+	assert.equal(own.length, 0, `${own.length} exchanges outside 5 % / 100 us while the server's JS was on time`);
+	// The budget: only where the reference itself is good to 100 us for
+	// 98 % of the exchanges. Without real-time priority the servers' JS
+	// waits behind the other processes, 1-3 ms at p99 here.
+	if (rtError) t.todo(`the servers run without real-time priority (${rtError})`);
+	if (late.length > Math.floor(HRTIME_MISS_BUDGET * rows.length)) t.todo(`the servers' JS ran over 100 us behind its syscalls for ${late.length} of ${lined.length} exchanges, more than the budget: this machine is too slow now for a 100 us reference`);
 	assert.ok(bad.length <= Math.floor(HRTIME_MISS_BUDGET * rows.length), `${bad.length} of ${rows.length} exchanges outside 5 % / 100 us (budget ${HRTIME_MISS_BUDGET * 100} %)`);
 });
