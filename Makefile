@@ -41,13 +41,13 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLI
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Pure modules: no libbpf, no kernel; unit tests and fuzzers link only these.
-PURE_SRCS := $(wildcard $(addprefix src/,json.c buf.c ringbuf.c drainreq.c http1.c httpconn.c route.c tenant.c resp.c redisconn.c bullmq.c conntab.c service.c procstat.c pipeline.c hist.c window.c agg.c slowlog.c expo.c auth.c pktconv.c))
+PURE_SRCS := $(wildcard $(addprefix src/,json.c buf.c ringbuf.c drainreq.c http1.c httpconn.c route.c tenant.c resp.c redisconn.c bullmq.c conntab.c service.c procstat.c pipeline.c hist.c window.c agg.c slowlog.c expo.c auth.c pktconv.c cgroup.c))
 # Everything else in src/ needs libbpf and the generated skeleton. The binary
 # links the pure modules it uses, listed in APP_PURE, not every pure module.
 APP_PURE := src/json.c src/buf.c src/ringbuf.c src/drainreq.c src/expo.c src/auth.c src/pipeline.c src/conntab.c src/service.c \
 	src/procstat.c \
 	src/http1.c src/httpconn.c src/route.c src/tenant.c src/resp.c src/redisconn.c src/bullmq.c \
-	src/agg.c src/hist.c src/window.c src/slowlog.c src/pktconv.c
+	src/agg.c src/hist.c src/window.c src/slowlog.c src/pktconv.c src/cgroup.c
 APP_SRCS := $(filter-out $(PURE_SRCS),$(wildcard src/*.c)) $(APP_PURE)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,6 +20,17 @@ struct cgroup_ref {
 /* Resolves path, which must be a directory on a cgroup2 mount (hybrid hosts
  * mount it at /sys/fs/cgroup/unified). Returns 0 or -errno. */
 int cgroup_resolve(const char *path, struct cgroup_ref *out);
+
+/* The directory on the cgroup v2 line ("0::PATH") of a /proc/PID/cgroup
+ * text, into out. 0, or -ENOENT when there is none (or it does not fit). */
+int cgroup_parse_proc(const char *text, char *out, size_t len);
+
+/* Process pid's cgroup v2 directory, as /proc/PID/cgroup names it (below
+ * our cgroup namespace's root; "/.." leaves it). 0 or -errno. */
+int cgroup_of_pid(pid_t pid, char *rel, size_t len);
+
+/* Is rel the directory anc or below it? (Both as /proc names them.) */
+bool cgroup_is_under(const char *rel, const char *anc);
 
 /* Is process pid in ref's subtree? False when it cannot be told. */
 bool cgroup_has_pid(const struct cgroup_ref *ref, pid_t pid);

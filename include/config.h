@@ -41,6 +41,7 @@ struct sba_config {
 	uint32_t trace;		/* --trace[=KINDS]: SBA_TRACE_* kinds of JSON lines on stdout */
 	bool stats;		/* --stats: counters as JSON on stdout at exit */
 	enum sba_hooks hooks;
+	bool skb_scope_root;	/* --skb-scope root: packet programs on the root, not per target */
 	int n_pids;
 	pid_t pids[SBA_MAX_PIDS];
 	int n_exe_paths;

@@ -6,6 +6,7 @@
 #ifndef SBA_EVENTS_H
 #define SBA_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ struct exited_proc {
 };
 
 #define EVENTS_MAX_OWNED 4096
+#define EVENTS_MAX_BORN 256
 
 /* A pending socket (--hooks skb) whose owner a READ named. */
 struct owned_sock {
@@ -52,6 +54,12 @@ struct events {
 	 * writes their verdict where the skb programs read it. */
 	struct owned_sock owned[EVENTS_MAX_OWNED];
 	int n_owned;
+	/* --hooks skb: targets that appeared (exec, fork) since the last call
+	 * of the loop, whose cgroups the packet programs must cover; past
+	 * EVENTS_MAX_BORN of them, born_overflow says: look at them all. */
+	uint32_t born[EVENTS_MAX_BORN];
+	int n_born;
+	bool born_overflow;
 };
 
 /* --hooks skb: make e decode packet-layer records. 0 or -errno. */
@@ -68,6 +76,11 @@ void events__tick(struct events *e, uint64_t now_ns);
  * request, no map update for it). */
 void events__take_owned(struct events *e, void (*own)(void *ctx, uint64_t cookie, uint32_t tgid),
 			void *ctx);
+
+/* Hands born(ctx, tgid) each target that appeared since the last call;
+ * all(ctx) instead when more came than were queued. */
+void events__take_born(struct events *e, void (*born)(void *ctx, uint32_t tgid),
+		       void (*all)(void *ctx), void *ctx);
 
 void events__free(struct events *e);
 

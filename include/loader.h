@@ -15,6 +15,7 @@
 #include "sba_abi.h"
 
 struct observer_bpf;
+struct skbscope;
 
 struct loader {
 	struct observer_bpf *skel;
@@ -24,8 +25,7 @@ struct loader {
 	int wake_fd;		/* epoll: edge-triggered on the ring (forced wakeups only),
 				 * level on watched fds */
 	int n_attached;		/* programs attached */
-	struct bpf_link *skb_links[2];	/* --hooks skb: cgroup_skb ingress, egress */
-	char skb_cgroup[PATH_MAX];	/* the cgroup v2 directory they are attached to */
+	struct skbscope *scope;	/* --hooks skb: where the cgroup_skb programs are */
 };
 
 /*
@@ -71,6 +71,17 @@ int loader__forget_process(struct loader *l, uint32_t tgid, uint64_t gen,
  * stop asking. Nothing if it is gone meanwhile. l is a struct loader; the
  * shape of events__take_owned()'s callback. */
 void loader__own_socket(void *l, uint64_t cookie, uint32_t tgid);
+
+/* --hooks skb: the packets of process tgid's sockets run the cgroup_skb
+ * programs from now on (skbscope.h); nothing in other modes. l is a
+ * struct loader: the shape of events__take_born()'s callbacks. */
+void loader__cover_process(void *l, uint32_t tgid);
+
+/* The same for every process in the targets map. */
+void loader__cover_targets(void *l);
+
+/* Periodic upkeep: lets go of the cgroups that are gone. */
+void loader__tick(struct loader *l);
 
 /* Names of enum sba_drop / enum sba_stat values, for stats and metrics. */
 const char *sba_drop_name(int reason);

@@ -4,11 +4,13 @@
  * and for the start-up scan (path below the cgroup2 root).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 
@@ -67,27 +69,57 @@ int cgroup_resolve(const char *path, struct cgroup_ref *out)
 	return 0;
 }
 
+int cgroup_parse_proc(const char *text, char *out, size_t len)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (n > 3 && !strncmp(p, "0::", 3)) {
+			if (n - 3 >= len || p[3] != '/')
+				return -ENOENT;
+			memcpy(out, p + 3, n - 3);
+			out[n - 3] = 0;
+			return 0;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+bool cgroup_is_under(const char *rel, const char *anc)
+{
+	size_t n = strlen(anc);
+
+	if (n == 1 && anc[0] == '/')
+		return true;
+	return !strncmp(rel, anc, n) && (rel[n] == '/' || !rel[n]);
+}
+
+int cgroup_of_pid(pid_t pid, char *rel, size_t len)
+{
+	char path[64], text[4096];
+	ssize_t n;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	text[n] = 0;
+	return cgroup_parse_proc(text, rel, len);
+}
+
 bool cgroup_has_pid(const struct cgroup_ref *ref, pid_t pid)
 {
-	char path[64], line[PATH_MAX + 8];
-	size_t len = strlen(ref->rel);
-	bool in = false;
-	FILE *f;
+	char rel[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line + 3;
-
-		if (strncmp(line, "0::", 3))
-			continue;
-		p[strcspn(p, "\n")] = 0;
-		in = !strcmp(ref->rel, "/") ||
-		     (!strncmp(p, ref->rel, len) && (p[len] == 0 || p[len] == '/'));
-		break;
-	}
-	fclose(f);
-	return in;
+	return !cgroup_of_pid(pid, rel, sizeof(rel)) && cgroup_is_under(rel, ref->rel);
 }

@@ -15,7 +15,7 @@
 #include "tenant.h"
 
 enum opt_id {
-	OPT_TRACE = 256, OPT_STATS, OPT_HOOKS, OPT_PID, OPT_EXE, OPT_EXE_NAME, OPT_CGROUP,
+	OPT_TRACE = 256, OPT_STATS, OPT_HOOKS, OPT_SKB_SCOPE, OPT_PID, OPT_EXE, OPT_EXE_NAME, OPT_CGROUP,
 	OPT_CAP_HEAD, OPT_CAP_BODY, OPT_CAP_TAIL, OPT_RINGBUF, OPT_POLL_MS, OPT_MAX_CONNS, OPT_MAX_TARGETS,
 	OPT_BTF, OPT_PIN, OPT_LISTEN, OPT_TOKEN_FILE, OPT_TOKEN_OUT, OPT_RL_WINDOW, OPT_RL_MAX,
 	OPT_TLS_CERT, OPT_TLS_KEY, OPT_NO_AUTH, OPT_ROUTES, OPT_TENANT_HEADER, OPT_MAX_TENANTS,
@@ -37,6 +37,9 @@ static const struct opt_doc opts[] = {
 	{ { "hooks", required_argument, NULL, OPT_HOOKS }, "raw|tp|skb",
 	  "capture hooks: syscall tracepoints (raw or tp, default tp) or the packet layer"
 	  " (skb; see docs/ARCHITECTURE.md)" },
+	{ { "skb-scope", required_argument, NULL, OPT_SKB_SCOPE }, "targets|root",
+	  "--hooks skb: attach the packet programs to each target's cgroup v2 directory"
+	  " (default: other processes' packets never run them) or to the root (or --cgroup)" },
 	{ { "pid", required_argument, NULL, OPT_PID }, "PID",
 	  "target this process and the processes it forks (repeatable)" },
 	{ { "exe", required_argument, NULL, OPT_EXE }, "PATH",
@@ -248,6 +251,14 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 				cfg->hooks = SBA_HOOKS_SKB;
 			} else {
 				pr_err("--hooks: '%s' is not raw, tp or skb\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_SKB_SCOPE:
+			if (!strcmp(optarg, "targets") || !strcmp(optarg, "root")) {
+				cfg->skb_scope_root = !strcmp(optarg, "root");
+			} else {
+				pr_err("--skb-scope: '%s' is not targets or root\n", optarg);
 				return -EINVAL;
 			}
 			break;

@@ -88,8 +88,26 @@ void events__free(struct events *e)
 	e->pc = NULL;
 }
 
+void events__take_born(struct events *e, void (*born)(void *ctx, uint32_t tgid),
+		       void (*all)(void *ctx), void *ctx)
+{
+	if (e->born_overflow)
+		all(ctx);
+	else
+		for (int i = 0; i < e->n_born; i++)
+			born(ctx, e->born[i]);
+	e->n_born = 0;
+	e->born_overflow = false;
+}
+
 static void on_proc(struct events *e, const struct sba_proc_ev *ev)
 {
+	if (e->pc && ev->hdr.kind != SBA_EV_PROC_EXIT) {
+		if (e->n_born < EVENTS_MAX_BORN)
+			e->born[e->n_born++] = ev->hdr.tgid;
+		else
+			e->born_overflow = true;
+	}
 	if (ev->hdr.kind == SBA_EV_PROC_EXIT) {
 		if (e->n_exits < EVENTS_MAX_EXITS)
 			e->exits[e->n_exits++] = (struct exited_proc){ ev->hdr.tgid, ev->gen };

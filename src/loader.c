@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "loader.h"
 #include "log.h"
 #include "observer.skel.h"
+#include "skbscope.h"
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
@@ -376,7 +378,7 @@ static bool is_hierarchy_root(const char *dir)
  * read) is in the first cgroup namespace, and its mount of the hierarchy,
  * reached through its root, is the whole of it.
  */
-static bool host_cgroup2(char *out, size_t len)
+static bool host_cgroup2(char *out, size_t len, char *ns, size_t ns_len)
 {
 	static const char *const host[] = { "/proc/1", "/proc/2" };
 	char path[64], prefix[64];
@@ -392,17 +394,37 @@ static bool host_cgroup2(char *out, size_t len)
 			return false;	/* the host's namespace is ours */
 		snprintf(path, sizeof(path), "%s/mountinfo", host[i]);
 		snprintf(prefix, sizeof(prefix), "%s/root", host[i]);
-		if (!find_cgroup2(path, prefix, true, out, len) && is_hierarchy_root(out))
+		if (!find_cgroup2(path, prefix, true, out, len) && is_hierarchy_root(out)) {
+			snprintf(ns, ns_len, "%s/ns/cgroup", host[i]);
 			return true;
+		}
 	}
 	return false;
 }
 
-static int cgroup2_root(char *out, size_t len)
+/* Where the whole cgroup v2 hierarchy is mounted, into out. join: also
+ * enter the host's cgroup namespace when it is not ours, so that
+ * /proc/PID/cgroup names directories below that root (skbscope.h). */
+static int cgroup2_root(char *out, size_t len, bool join)
 {
-	if (host_cgroup2(out, len)) {
-		pr_info("in a cgroup namespace of our own: --hooks skb attaches at the host's "
-			"cgroup v2 root, %s\n", out);
+	char ns[64];
+
+	if (host_cgroup2(out, len, ns, sizeof(ns))) {
+		int fd = join ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+
+		if (join && (fd < 0 || setns(fd, CLONE_NEWCGROUP))) {
+			int err = -errno;
+
+			pr_err("--hooks skb: cannot enter the host's cgroup namespace (%s): %s; "
+			       "run privileged, or give --skb-scope root\n", ns, strerror(-err));
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
+		if (fd >= 0)
+			close(fd);
+		pr_info("in a cgroup namespace of our own: --hooks skb attaches below the host's "
+			"cgroup v2 root, %s%s\n", out, join ? ", in the host's cgroup namespace" : "");
 		return 0;
 	}
 	if (!find_cgroup2("/proc/self/mountinfo", "", false, out, len)) {
@@ -429,40 +451,56 @@ static int cgroup2_root(char *out, size_t len)
 }
 
 /*
- * --hooks skb: the cgroup_skb programs go on the cgroup v2 root, or on the
- * --cgroup subtree when one is given (only its sockets' packets then pay
- * for them). Links, not legacy attaches: they stack with whatever else is
- * attached there (a CNI, systemd) and vanish with the observer.
+ * --hooks skb: the cgroup_skb programs go on each target's cgroup v2
+ * directory as targets appear (skbscope.h), or with --skb-scope root on
+ * the hierarchy's root, or on --cgroup when one is given (only its
+ * sockets' packets then pay for them). Links, not legacy attaches: they
+ * stack with whatever else is attached there (a CNI, systemd) and vanish
+ * with the observer.
  */
 static int attach_skb(struct loader *l, const struct sba_config *cfg)
 {
-	struct bpf_program *progs[2] = { l->skel->progs.handle_skb_ingress,
-					 l->skel->progs.handle_skb_egress };
-	int fd, err = 0;
+	char root[PATH_MAX];
+	int err = 0;
 
-	if (cfg->cgroup_path)
-		snprintf(l->skb_cgroup, sizeof(l->skb_cgroup), "%s", cfg->cgroup_path);
-	else if ((err = cgroup2_root(l->skb_cgroup, sizeof(l->skb_cgroup))))
+	if (cfg->cgroup_path && cfg->skb_scope_root)
+		snprintf(root, sizeof(root), "%s", cfg->cgroup_path);
+	else if ((err = cgroup2_root(root, sizeof(root), !cfg->skb_scope_root)))
 		return err;
-	fd = open(l->skb_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_err("--hooks skb: cannot open cgroup %s: %s\n", l->skb_cgroup, strerror(-err));
-		return err;
+	l->scope = calloc(1, sizeof(*l->scope));
+	if (!l->scope)
+		return -ENOMEM;
+	return skbscope__init(l->scope, root, l->skel->progs.handle_skb_ingress,
+			      l->skel->progs.handle_skb_egress, !cfg->skb_scope_root);
+}
+
+void loader__cover_process(void *ctx, uint32_t tgid)
+{
+	struct loader *l = ctx;
+
+	if (l->scope && l->scope->per_target)
+		skbscope__cover(l->scope, (pid_t)tgid);
+}
+
+void loader__cover_targets(void *ctx)
+{
+	struct loader *l = ctx;
+	uint32_t key, next;
+	void *prev = NULL;
+
+	if (!l->scope || !l->scope->per_target)
+		return;
+	while (!bpf_map__get_next_key(l->skel->maps.targets, prev, &next, sizeof(next))) {
+		skbscope__cover(l->scope, (pid_t)next);
+		key = next;
+		prev = &key;
 	}
-	for (int i = 0; i < 2 && !err; i++) {
-		l->skb_links[i] = bpf_program__attach_cgroup(progs[i], fd);
-		if (!l->skb_links[i]) {
-			err = -errno;
-			l->skb_links[i] = NULL;
-			pr_err("--hooks skb: cannot attach %s to cgroup %s: %s\n",
-				bpf_program__name(progs[i]), l->skb_cgroup, strerror(-err));
-		}
-	}
-	close(fd);
-	if (!err)
-		pr_info("packet capture attached to cgroup %s\n", l->skb_cgroup);
-	return err;
+}
+
+void loader__tick(struct loader *l)
+{
+	if (l->scope)
+		skbscope__tick(l->scope);
 }
 
 /* ---- start / stop ----------------------------------------------------------- */
@@ -596,8 +634,9 @@ int loader__drain(struct loader *l)
 
 void loader__stop(struct loader *l)
 {
-	for (int i = 0; i < 2; i++)
-		bpf_link__destroy(l->skb_links[i]);
+	if (l->scope)
+		skbscope__free(l->scope);
+	free(l->scope);
 	ringbuf__close(&l->ring);
 	if (l->wake_fd > 0)
 		close(l->wake_fd);

@@ -46,10 +46,12 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Drops the map entries of processes that exited since the last call, and
- * hands the kernel the owners of pending sockets the drain learnt. */
+/* Drops the map entries of processes that exited since the last call,
+ * hands the kernel the owners of pending sockets the drain learnt, and puts
+ * the packet programs where new targets' packets pass. */
 static void update_maps(struct loader *l, struct events *ev, const struct sba_config *cfg)
 {
+	events__take_born(ev, loader__cover_process, loader__cover_targets, l);
 	for (int i = 0; i < ev->n_exits; i++)
 		loader__forget_process(l, ev->exits[i].tgid, ev->exits[i].gen,
 				       cfg->trace & SBA_TRACE_CONN ? trace_closed_by_exit : NULL, stdout);
@@ -195,6 +197,7 @@ int main(int argc, char **argv)
 		if (now - last_tick >= 1000000000ull) {
 			pipeline__tick(pipe, now);
 			events__tick(&ev, now);
+			loader__tick(&l);
 			last_tick = now;
 		}
 		if (fresh.fd >= 0)	/* after the tick: a scrape sees its samples */

@@ -11,8 +11,10 @@
 # runs per request, ns per run and ns per request, and the total: the time
 # the probes add inside the syscalls of the app (and of wrk, which the
 # filter turns away), from the deltas of run_time_ns/run_cnt.
+# APP_CGROUP=DIR (a cgroup v2 directory, made and removed here) runs the
+# app in a cgroup of its own, as in a pod, away from wrk and the observer.
 # Run it under `flock -x /tmp/sba-quiet.lock`: it is a benchmark.
-#   bench/pipeline/live.sh [SECS]      env: OBSERVER, OBS_ARGS, ROUTES=0|1, PERF=0|1, BPF=0|1, OUT
+#   bench/pipeline/live.sh [SECS]      env: OBSERVER, OBS_ARGS, ROUTES=0|1, PERF=0|1, BPF=0|1, OUT, APP_CGROUP
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-8}
@@ -34,6 +36,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 	sleep 0.3
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	if [ -n "${APP_CGROUP:-}" ]; then sleep 0.2; rmdir "$APP_CGROUP" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -55,6 +58,7 @@ bpf_snap() {
 taskset -c 0 node "$APP_DIR/express50.js" "$PORT" "$OUT/count" >"$OUT/app.log" 2>&1 &
 app=$!
 pids+=("$app")
+if [ -n "${APP_CGROUP:-}" ]; then mkdir -p "$APP_CGROUP" && echo "$app" >"$APP_CGROUP/cgroup.procs"; fi
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$OUT/token"
 chmod 600 "$OUT/token"

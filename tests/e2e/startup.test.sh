@@ -122,9 +122,12 @@ cg_parent=$(awk '$(NF-2) == "cgroup2" && $4 == "/" { print $5; exit }' /proc/sel
 if [ -z "$cg_parent" ] || ! command -v unshare >/dev/null; then
 	skipped "skb in a cgroup namespace" "no cgroup2 mount or no unshare"
 else
-	cg=$cg_parent/sba-startup-$$ mnt=/tmp/sba-startup-cg-$$
-	mkdir "$cg"
-	node -e 'require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { console.log(this.address().port) })' >"$out.port" &
+	cg=$cg_parent/sba-startup-$$ mnt=/tmp/sba-startup-cg-$$ srv_cg=$cg_parent/sba-startup-srv-$$
+	mkdir "$cg" "$srv_cg"
+	# the server in a cgroup of its own, outside the observer's namespace:
+	# /proc names it right only in the host's cgroup namespace
+	sh -c 'echo $$ >"$1/cgroup.procs"; exec node -e "$2"' sh "$srv_cg" \
+		'require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { console.log(this.address().port) })' >"$out.port" &
 	srv=$!
 	for _ in $(seq 50); do [ -s "$out.port" ] && break; sleep 0.1; done
 	port=$(cat "$out.port")
@@ -142,10 +145,11 @@ else
 	}
 	in_ns ""
 	n=$(grep -c '"ev":"http"' "$out")
-	if grep -q "in a cgroup namespace of our own: --hooks skb attaches at the host's cgroup v2 root, /proc/[12]/root" "$err" && [ "$n" -eq 3 ]; then
-		ok "skb in a cgroup namespace: attaches at the host's root, sees a server outside"
+	if grep -q "in a cgroup namespace of our own: --hooks skb attaches below the host's cgroup v2 root, /proc/[12]/root.*, in the host's cgroup namespace" "$err" &&
+	   grep -q "packet capture attached to cgroup /proc/[12]/root.*/sba-startup-srv-$$ (process $srv)" "$err" && [ "$n" -eq 3 ]; then
+		ok "skb in a cgroup namespace: attaches at a server's cgroup outside it, sees its requests"
 	else
-		echo "     $n of 3 requests seen"; bad "skb in a cgroup namespace: attaches at the host's root, sees a server outside"
+		echo "     $n of 3 requests seen"; bad "skb in a cgroup namespace: attaches at a server's cgroup outside it, sees its requests"
 	fi
 	in_ns "-p --fork --mount-proc --kill-child=SIGINT"
 	if grep -q "is a cgroup namespace's root, not the host's: --hooks skb sees only the sockets of processes under it" "$err"; then
@@ -156,7 +160,62 @@ else
 	kill "$srv"; wait "$srv" 2>/dev/null
 	rm -f "$out.port"
 	for _ in $(seq 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.1; done	# the observer's exit
-	rmdir "$cg" "$mnt" 2>/dev/null
+	rmdir "$cg" "$srv_cg" "$mnt" 2>/dev/null
+fi
+
+# --hooks skb puts its packet programs on the targets' own cgroups (here
+# two servers', one started after the observer), nowhere else; every
+# request of both is seen, from a client outside; a cgroup removed is let go.
+if [ -z "$cg_parent" ] || ! command -v bpftool >/dev/null; then
+	skipped "skb scoped to the targets' cgroups" "no cgroup2 mount or no bpftool"
+else
+	top=$cg_parent/sba-scope-$$
+	mkdir -p "$top/a" "$top/b"
+	# serve DIR: a node server in cgroup DIR, its port in $out.DIR
+	serve() {
+		rm -f "$out.$1"
+		sh -c 'echo $$ >"$1/cgroup.procs"; exec node -e "$2"' sh "$top/$1" \
+			'require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { console.log(this.address().port) })' >"$out.$1" &
+		for _ in $(seq 50); do [ -s "$out.$1" ] && break; sleep 0.1; done
+	}
+	ours() { bpftool cgroup show "$1" 2>/dev/null | grep -c handle_skb_; }
+	links() { ls -l "/proc/$obs_pid/fd" 2>/dev/null | grep -c 'anon_inode:bpf_link'; }
+	serve a; srv_a=$!
+	if start_wait --hooks skb --cgroup "$top" --trace=http --poll-ms 100; then
+		serve b; srv_b=$!
+		for _ in $(seq 30); do grep -q "attached to cgroup $top/b" "$err" && break; sleep 0.1; done
+		for i in 1 2 3; do
+			curl -s "http://127.0.0.1:$(cat "$out.a")/a/$i" >/dev/null
+			curl -s "http://127.0.0.1:$(cat "$out.b")/b/$i" >/dev/null
+		done
+		sleep 0.5
+		na=$(grep -c "\"ev\":\"http\",\"side\":\"server\",\"pid\":$srv_a," "$out")
+		nb=$(grep -c "\"ev\":\"http\",\"side\":\"server\",\"pid\":$srv_b," "$out")
+		at=$(printf '%s %s %s' "$(ours "$top/a")" "$(ours "$top/b")" "$(ours "$cg_parent")")
+		if grep -q "packet capture attached to cgroup $top/a (process $srv_a)" "$err" &&
+		   grep -q "packet capture attached to cgroup $top/b (process $srv_b)" "$err" &&
+		   [ "$at" = "2 2 0" ] && [ "$na" -eq 3 ] && [ "$nb" -eq 3 ]; then
+			ok "skb scoped: programs on each server's cgroup only, one started later; all requests seen"
+		else
+			echo "     requests seen $na/3 and $nb/3; programs on a, b, root: $at"
+			bad "skb scoped: programs on each server's cgroup only, one started later; all requests seen"
+		fi
+		before=$(links)
+		kill "$srv_b"; wait "$srv_b" 2>/dev/null
+		for _ in $(seq 50); do rmdir "$top/b" 2>/dev/null && break; sleep 0.1; done
+		for _ in $(seq 30); do [ "$(links)" -lt "$before" ] && break; sleep 0.1; done
+		if [ "$((before - $(links)))" -eq 2 ]; then
+			ok "skb scoped: a removed cgroup's two links are let go"
+		else
+			echo "     bpf links $before before, $(links) after"; bad "skb scoped: a removed cgroup's two links are let go"
+		fi
+		kill -INT "$obs_pid"; wait "$obs_pid" 2>/dev/null
+	else
+		bad "skb scoped: did not start"
+	fi
+	kill "$srv_a" 2>/dev/null; wait "$srv_a" 2>/dev/null
+	rm -f "$out.a" "$out.b"
+	for _ in $(seq 50); do rmdir "$top/a" "$top/b" "$top" 2>/dev/null; [ -d "$top" ] || break; sleep 0.1; done
 fi
 
 if [ "$skip" -gt 0 ]; then
