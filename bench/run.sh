@@ -279,10 +279,11 @@ obs_start() { # flavour tag
 	grep -q ready "$OBS_ERR" || die "observer not ready after ${READY_TIMEOUT}s (log: $OBS_ERR)"
 	t1=$(date +%s%N)
 	OBS_READY_MS=$(( (t1 - t0) / 1000000 ))
-	# Its programs: handle_* owned by its pid (bpftool pids), else the new ones.
+	# Its programs: those its pid holds (bpftool pids; bench/floor's noop_*
+	# too), else the new handle_* ones.
 	OBS_PROG_IDS=$(bpftool prog show --json 2>/dev/null | jq -r --argjson before "$before" --argjson pid "$OBS_PID" '
 		[.[] | select((.name // "") | startswith("handle_"))] as $h
-		| ([$h[] | select(any(.pids[]?; .pid == $pid)) | .id]) as $own
+		| ([.[] | select(any(.pids[]?; .pid == $pid)) | .id]) as $own
 		| (if ($own | length) > 0 then $own
 		   else [$h[] | select(.id as $i | $before | index($i) | not) | .id] end)
 		| map(tostring) | join(",")')

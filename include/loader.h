@@ -80,6 +80,11 @@ void loader__cover_process(void *l, uint32_t tgid);
 /* The same for every process in the targets map. */
 void loader__cover_targets(void *l);
 
+/* --hooks skb with the per-target attach: the directories the packet
+ * programs are on and the targets left uncovered (skbscope.h); false in
+ * other modes. */
+bool loader__skb_scope(const struct loader *l, uint32_t *cgroups, uint64_t *uncovered);
+
 /* Periodic upkeep: lets go of the cgroups that are gone. */
 void loader__tick(struct loader *l);
 

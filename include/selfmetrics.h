@@ -32,6 +32,10 @@ struct selfmetrics_shared {
 	/* --hooks skb: what the packet decoder (pktconv.h) lost or dropped */
 	bool packets;
 	uint64_t pkt_lost[8];		/* indexed like selfmetrics.c's pkt_losses[] */
+	/* --hooks skb, per-target attach (skbscope.h) */
+	bool skb_scoped;
+	uint32_t skb_cgroups;		/* directories the packet programs are on */
+	uint64_t skb_uncovered;		/* targets they could not be put over */
 };
 
 /* Event loop side: copies ev's counters and stamps the loop time. */

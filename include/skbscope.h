@@ -38,7 +38,8 @@ struct skbscope {
 	bool per_target;		/* false: --skb-scope root */
 	uint64_t attached;		/* directories attached so far */
 	uint64_t released;		/* ... detached: gone, or under a newer one */
-	uint64_t unseen;		/* targets whose directory we could not name */
+	uint64_t uncovered;		/* targets whose packets we could not cover: their
+					 * directory is out of sight, or the attach failed */
 };
 
 /* Sets s up; attaches nothing yet unless per_target is false, then at the
@@ -47,8 +48,9 @@ int skbscope__init(struct skbscope *s, const char *root, struct bpf_program *ing
 		   struct bpf_program *egress, bool per_target);
 
 /* Makes sure the packets of process pid's sockets run the programs. Returns
- * 0 when they do (already, or now), -errno otherwise (the process is gone,
- * or its directory is outside what we can see: counted in unseen). */
+ * 0 when they do (already, or now), -errno otherwise: the process is gone,
+ * or (counted in uncovered) its directory is outside what we can see or
+ * refused the attach. */
 int skbscope__cover(struct skbscope *s, pid_t pid);
 
 /* Detaches from the directories that no longer exist (their pods ended). */

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,6 +495,15 @@ void loader__cover_targets(void *ctx)
 		key = next;
 		prev = &key;
 	}
+}
+
+bool loader__skb_scope(const struct loader *l, uint32_t *cgroups, uint64_t *uncovered)
+{
+	if (!l->scope || !l->scope->per_target)
+		return false;
+	*cgroups = (uint32_t)skbscope__count(l->scope);
+	*uncovered = l->scope->uncovered;
+	return true;
 }
 
 void loader__tick(struct loader *l)

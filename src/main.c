@@ -59,6 +59,19 @@ static void update_maps(struct loader *l, struct events *ev, const struct sba_co
 	events__take_owned(ev, loader__own_socket, l);
 }
 
+/* What the per-target attach of --hooks skb has covered, for /metrics. */
+static void publish_scope(struct selfmetrics_shared *s, const struct loader *l)
+{
+	uint32_t cgroups;
+	uint64_t uncovered;
+
+	if (!loader__skb_scope(l, &cgroups, &uncovered))
+		return;
+	__atomic_store_n(&s->skb_cgroups, cgroups, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->skb_uncovered, uncovered, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->skb_scoped, true, __ATOMIC_RELAXED);
+}
+
 static void print_stats(struct loader *l, const struct events *ev)
 {
 	struct sba_counters c;
@@ -153,6 +166,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	__atomic_store_n(&shared.attached, (uint32_t)l.n_attached, __ATOMIC_RELAXED);
+	publish_scope(&shared, &l);
 	selfmetrics_publish(&shared, &ev, selfmetrics_now_ns());
 	if (!httpd_is_disabled(&cfg.http)) {
 		err = drainreq_init(&fresh);
@@ -193,6 +207,7 @@ int main(int argc, char **argv)
 		pipeline__flush(pipe);
 		update_maps(&l, &ev, &cfg);
 		now = selfmetrics_now_ns();
+		publish_scope(&shared, &l);
 		selfmetrics_publish(&shared, &ev, now);
 		if (now - last_tick >= 1000000000ull) {
 			pipeline__tick(pipe, now);

@@ -355,6 +355,16 @@ void selfmetrics__render(void *ctx, struct expo *e)
 			expo_counter(e, (struct expo_label[]){ { "reason", pkt_losses[i] } }, 1,
 				     load(&s->pkt_lost[i]));
 	}
+	if (__atomic_load_n(&s->skb_scoped, __ATOMIC_RELAXED)) {
+		gauge1(e, "sba_observer_skb_cgroups",
+		       "--hooks skb: cgroup v2 directories the packet programs are attached to "
+		       "(the target processes' own).",
+		       __atomic_load_n(&s->skb_cgroups, __ATOMIC_RELAXED));
+		counter1(e, "sba_observer_skb_uncovered_targets",
+			 "--hooks skb: target processes whose cgroup the packet programs could not "
+			 "be attached to (out of sight, or refused): their traffic is not captured.",
+			 load(&s->skb_uncovered));
+	}
 	render_capture(sm, e);
 	render_ring(sm, e);
 	render_bpf(sm, e);

@@ -81,8 +81,10 @@ int skbscope__init(struct skbscope *s, const char *root, struct bpf_program *ing
 	s->progs[0] = ingress;
 	s->progs[1] = egress;
 	s->per_target = per_target;
-	if (per_target)
+	if (per_target) {
+		pr_info("packet capture goes on each target's cgroup below %s\n", root);
 		return 0;
+	}
 	err = attach(s, "/");
 	if (err)
 		pr_err("--hooks skb: cannot attach the packet programs to cgroup %s: %s\n", root,
@@ -106,7 +108,7 @@ int skbscope__cover(struct skbscope *s, pid_t pid)
 	/* "/.." starts a directory outside our cgroup namespace's root: the
 	 * programs cannot be put there (loader.c says so at start) */
 	if (err || !strncmp(rel, "/..", 3)) {
-		if (!s->unseen++)
+		if (!s->uncovered++)
 			pr_warn("--hooks skb: process %d's cgroup is outside what we can see (%s): "
 				"its packets are not captured; run in the host's PID namespace\n",
 				(int)pid, err ? strerror(-err) : rel);
@@ -124,6 +126,7 @@ int skbscope__cover(struct skbscope *s, pid_t pid)
 	if (err == -ENOENT)	/* the process moved, or its cgroup is gone */
 		return err;
 	if (err) {
+		s->uncovered++;
 		pr_warn("--hooks skb: cannot attach the packet programs to cgroup %s%s (process "
 			"%d): %s\n", s->root, rel, (int)pid, strerror(-err));
 		return err;

@@ -55,10 +55,12 @@ bpf_snap() {
 		'.[] | select(.id as $i | $ids | index($i)) | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
 
-taskset -c 0 node "$APP_DIR/express50.js" "$PORT" "$OUT/count" >"$OUT/app.log" 2>&1 &
+[ -z "${APP_CGROUP:-}" ] || mkdir -p "$APP_CGROUP"
+# into its cgroup before it execs: a socket stays in the cgroup it was made in
+sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "${APP_CGROUP:-}" \
+	taskset -c 0 node "$APP_DIR/express50.js" "$PORT" "$OUT/count" >"$OUT/app.log" 2>&1 &
 app=$!
 pids+=("$app")
-if [ -n "${APP_CGROUP:-}" ]; then mkdir -p "$APP_CGROUP" && echo "$app" >"$APP_CGROUP/cgroup.procs"; fi
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$OUT/token"
 chmod 600 "$OUT/token"

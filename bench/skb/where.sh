@@ -3,6 +3,8 @@
 # Where the real observer's programs spend their time inside the app: the
 # express50 app on CPU0, wrk -t1 -c50 + express50.lua and the observer
 # (--hooks $HOOKS --pid <app>) on CPU1, `perf record -g` of CPU0 for SECS s.
+# The app runs in a cgroup v2 directory of its own (APP_CGROUP; empty: ours),
+# as in a pod and as in bench/workloads/express50.sh.
 # Prints, per BPF program that ran in node's context, the samples per
 # request and the leaf functions under it (helpers, map code, the program's
 # own body). Sampling taxes the app, so the rate is lower than in
@@ -25,7 +27,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-taskset -c 0 node "$app_dir/express50.js" "$PORT" "$out/count" >"$out/app.log" 2>&1 &
+APP_CGROUP=${APP_CGROUP-$(awk '$(NF-2) == "cgroup2" && $4 == "/" { print $5 "/sba-where"; exit }' /proc/self/mountinfo)}
+[ -z "$APP_CGROUP" ] || mkdir -p "$APP_CGROUP"
+trap 'cleanup; [ -z "$APP_CGROUP" ] || { sleep 0.3; rmdir "$APP_CGROUP" 2>/dev/null || true; }' EXIT
+# into its cgroup before it execs: a socket stays in the cgroup it was made in
+sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "$APP_CGROUP" \
+	taskset -c 0 node "$app_dir/express50.js" "$PORT" "$out/count" >"$out/app.log" 2>&1 &
 pids+=($!)
 app=$!
 sleep 1

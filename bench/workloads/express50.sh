@@ -14,6 +14,13 @@ EXP_PORT=${EXP_PORT:-18090}
 EXP_OBS_PORT=${EXP_OBS_PORT:-18091}
 EXP_DIR=$HERE/apps/express
 EXP_DELAY_MS=0
+# The app runs in a cgroup v2 directory of its own, as in a pod, apart
+# from wrk and the observer: what `--hooks skb` attaches to (its programs
+# then never run for wrk's packets). APP_CGROUP= (empty) keeps it in ours.
+EXP_CGROUP=${APP_CGROUP-auto}
+if [ "$EXP_CGROUP" = auto ]; then
+	EXP_CGROUP=$(awk '$(NF-2) == "cgroup2" && $4 == "/" { print $5 "/sba-bench-express"; exit }' /proc/self/mountinfo)
+fi
 
 exp_count() { # the app's own count of answered requests
 	local f=$OUT/logs/express50.count
@@ -45,7 +52,11 @@ exp_start_app() {
 	need_free_port "$EXP_PORT" EXP_PORT
 	need_free_port "$EXP_OBS_PORT" EXP_OBS_PORT
 	# the script's name (express50) names the service: --service express50=...
-	taskset -c "$APP_CPU" node "$EXP_DIR/express50.js" "$EXP_PORT" "$OUT/logs/express50.count" \
+	# into its cgroup before it execs: a socket stays in the cgroup it was
+	# made in, and accepted ones in their listener's
+	if [ -n "$EXP_CGROUP" ]; then mkdir -p "$EXP_CGROUP" || die "cannot make cgroup $EXP_CGROUP"; fi
+	sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "$EXP_CGROUP" \
+		taskset -c "$APP_CPU" node "$EXP_DIR/express50.js" "$EXP_PORT" "$OUT/logs/express50.count" \
 		>"$OUT/logs/express50.app.log" 2>&1 </dev/null &
 	EXP_PID=$!
 	started "$EXP_PID" TERM
@@ -65,7 +76,7 @@ exp_start_app() {
 
 wl_setup() {
 	exp_start_app
-	WL_DESC="Express 4, 50 routes x 20 tenants ($(node --version)), wrk -t1 -c$CONNS keep-alive + express50.lua, unpaced (100 %), app pinned to CPU$APP_CPU, wrk+observer on CPU$LOAD_CPU"
+	WL_DESC="Express 4, 50 routes x 20 tenants ($(node --version)), wrk -t1 -c$CONNS keep-alive + express50.lua, unpaced (100 %), app pinned to CPU$APP_CPU${EXP_CGROUP:+ in cgroup $EXP_CGROUP}, wrk+observer on CPU$LOAD_CPU"
 	WL_UNIT=req
 	WL_TARGET_NAME="issue 3"
 	WL_TARGET_LOSS_PCT=1
@@ -101,4 +112,5 @@ wl_teardown() {
 		stopped "$EXP_PID"
 		EXP_PID=
 	fi
+	if [ -n "$EXP_CGROUP" ]; then rmdir "$EXP_CGROUP" 2>/dev/null || true; fi
 }

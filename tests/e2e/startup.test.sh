@@ -180,8 +180,10 @@ else
 	}
 	ours() { bpftool cgroup show "$1" 2>/dev/null | grep -c handle_skb_; }
 	links() { ls -l "/proc/$obs_pid/fd" 2>/dev/null | grep -c 'anon_inode:bpf_link'; }
+	mport=$((20000 + $$ % 20000))
+	gauge() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 	serve a; srv_a=$!
-	if start_wait --hooks skb --cgroup "$top" --trace=http --poll-ms 100; then
+	if start_wait --hooks skb --cgroup "$top" --trace=http --poll-ms 100 --listen "127.0.0.1:$mport" --no-auth; then
 		serve b; srv_b=$!
 		for _ in $(seq 30); do grep -q "attached to cgroup $top/b" "$err" && break; sleep 0.1; done
 		for i in 1 2 3; do
@@ -192,22 +194,23 @@ else
 		na=$(grep -c "\"ev\":\"http\",\"side\":\"server\",\"pid\":$srv_a," "$out")
 		nb=$(grep -c "\"ev\":\"http\",\"side\":\"server\",\"pid\":$srv_b," "$out")
 		at=$(printf '%s %s %s' "$(ours "$top/a")" "$(ours "$top/b")" "$(ours "$cg_parent")")
+		at="$at; metrics $(gauge sba_observer_skb_cgroups) $(gauge sba_observer_skb_uncovered_targets_total)"
 		if grep -q "packet capture attached to cgroup $top/a (process $srv_a)" "$err" &&
 		   grep -q "packet capture attached to cgroup $top/b (process $srv_b)" "$err" &&
-		   [ "$at" = "2 2 0" ] && [ "$na" -eq 3 ] && [ "$nb" -eq 3 ]; then
+		   [ "$at" = "2 2 0; metrics 2 0" ] && [ "$na" -eq 3 ] && [ "$nb" -eq 3 ]; then
 			ok "skb scoped: programs on each server's cgroup only, one started later; all requests seen"
 		else
-			echo "     requests seen $na/3 and $nb/3; programs on a, b, root: $at"
+			echo "     requests seen $na/3 and $nb/3; programs on a, b, root (and the metrics' count, uncovered): $at"
 			bad "skb scoped: programs on each server's cgroup only, one started later; all requests seen"
 		fi
 		before=$(links)
 		kill "$srv_b"; wait "$srv_b" 2>/dev/null
 		for _ in $(seq 50); do rmdir "$top/b" 2>/dev/null && break; sleep 0.1; done
 		for _ in $(seq 30); do [ "$(links)" -lt "$before" ] && break; sleep 0.1; done
-		if [ "$((before - $(links)))" -eq 2 ]; then
+		if [ "$((before - $(links)))" -eq 2 ] && [ "$(gauge sba_observer_skb_cgroups)" = 1 ]; then
 			ok "skb scoped: a removed cgroup's two links are let go"
 		else
-			echo "     bpf links $before before, $(links) after"; bad "skb scoped: a removed cgroup's two links are let go"
+			echo "     bpf links $before before, $(links) after; sba_observer_skb_cgroups $(gauge sba_observer_skb_cgroups)"; bad "skb scoped: a removed cgroup's two links are let go"
 		fi
 		kill -INT "$obs_pid"; wait "$obs_pid" 2>/dev/null
 	else
