@@ -55,7 +55,9 @@ void loader__stop(struct loader *l);
 /* Sums the per-CPU counters into out. Returns 0 or -errno. */
 int loader__counters(struct loader *l, struct sba_counters *out);
 
-/* Makes tgid a target with generation gen (start-up scan). Returns 0 or -errno. */
+/* Makes tgid a target with generation gen (start-up scan), and with
+ * --hooks skb puts the packet programs over its cgroup (also when the
+ * kernel made it a target first: -EEXIST). Returns 0 or -errno. */
 int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen);
 
 /*

@@ -698,6 +698,8 @@ int loader__add_target(struct loader *l, uint32_t tgid, uint64_t gen)
 	if (!err)
 		__atomic_store_n(tag, sba_tag_next(__atomic_load_n(tag, __ATOMIC_RELAXED)),
 				 __ATOMIC_RELEASE);
+	if (!err || err == -EEXIST)
+		loader__cover_process(l, tgid);
 	return err;
 }
 

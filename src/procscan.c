@@ -106,9 +106,7 @@ int procscan_seed(struct loader *l, const struct sba_config *cfg)
 			pr_debug("target at start: pid %ld\n", pid);
 		} else if (err != -EEXIST) {
 			pr_warn("cannot track process %ld: %s\n", pid, strerror(-err));
-			continue;
 		}
-		loader__cover_process(l, (uint32_t)pid);
 	}
 	closedir(d);
 	for (int i = 0; i < cfg->n_pids; i++)
