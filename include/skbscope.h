@@ -16,7 +16,6 @@
 
 #include <limits.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,8 +35,6 @@ struct skbscope {
 	struct skbscope_dir dirs[SKBSCOPE_MAX];
 	int n;
 	bool per_target;		/* false: --skb-scope root */
-	uint64_t attached;		/* directories attached so far */
-	uint64_t released;		/* ... detached: gone, or under a newer one */
 	uint64_t uncovered;		/* targets whose packets we could not cover: their
 					 * directory is out of sight, or the attach failed */
 };

@@ -4,13 +4,11 @@
  * and for the start-up scan (path below the cgroup2 root).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <unistd.h>
 
 #include "cgroup.h"
 
@@ -100,21 +98,19 @@ bool cgroup_is_under(const char *rel, const char *anc)
 
 int cgroup_of_pid(pid_t pid, char *rel, size_t len)
 {
-	char path[64], text[4096];
-	ssize_t n;
-	int fd, err;
+	char path[64], line[PATH_MAX + 8];
+	int err = -ENOENT;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	f = fopen(path, "re");
+	if (!f)
 		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	text[n] = 0;
-	return cgroup_parse_proc(text, rel, len);
+	/* line by line: on hybrid hosts the v2 line comes after every v1 one */
+	while (err && fgets(line, sizeof(line), f))
+		err = cgroup_parse_proc(line, rel, len);
+	fclose(f);
+	return err;
 }
 
 bool cgroup_has_pid(const struct cgroup_ref *ref, pid_t pid)

@@ -102,13 +102,12 @@ void events__take_born(struct events *e, void (*born)(void *ctx, uint32_t tgid),
 
 static void on_proc(struct events *e, const struct sba_proc_ev *ev)
 {
-	if (e->pc && ev->hdr.kind != SBA_EV_PROC_EXIT) {
+	if (ev->hdr.kind != SBA_EV_PROC_EXIT && e->pc) {
 		if (e->n_born < EVENTS_MAX_BORN)
 			e->born[e->n_born++] = ev->hdr.tgid;
 		else
 			e->born_overflow = true;
-	}
-	if (ev->hdr.kind == SBA_EV_PROC_EXIT) {
+	} else if (ev->hdr.kind == SBA_EV_PROC_EXIT) {
 		if (e->n_exits < EVENTS_MAX_EXITS)
 			e->exits[e->n_exits++] = (struct exited_proc){ ev->hdr.tgid, ev->gen };
 		else

@@ -29,7 +29,6 @@ static void release(struct skbscope *s, int i)
 		bpf_link__destroy(s->dirs[i].links[k]);
 	free(s->dirs[i].rel);
 	s->dirs[i] = s->dirs[--s->n];
-	s->released++;
 }
 
 /* Attaches both programs at rel, then lets go of the directories below it. */
@@ -67,7 +66,6 @@ static int attach(struct skbscope *s, const char *rel)
 		else
 			i++;
 	s->dirs[s->n++] = d;
-	s->attached++;
 	return 0;
 }
 
