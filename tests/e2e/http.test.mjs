@@ -592,7 +592,7 @@ test('(b) 98 % of exchanges are within 5 % or 100 us of the server\'s own hrtime
 	// How often the servers' JS timed an exchange over 100 us after its
 	// syscalls, measured on the kernel's records alone (the read, the last
 	// write before the next request), so independent of the duration under
-	// test. Fresh CI runs here had 5-6 % of the exchanges late at a median
+	// test. Fresh CI runs here had 2-7.5 % of the exchanges late at a median
 	// lag of 37-49 us and 14-20 % on a slowed VM (p90 lag 220 us); fewer
 	// miss the 5 % / 100 us (0.2-0.9 % in calm runs), as a late 'request'
 	// and a late 'finish' cancel out.
