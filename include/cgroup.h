@@ -17,6 +17,11 @@ struct cgroup_ref {
 	char rel[PATH_MAX];	/* path below the root, as /proc/PID/cgroup shows it */
 };
 
+/* Is this /proc/PID/mountinfo line a cgroup2 mount? Then root (the
+ * directory of the hierarchy it shows, "/" for the whole of it, as our
+ * cgroup namespace names it) and mnt (where) are filled. */
+bool cgroup2_mount_line(const char *line, char root[PATH_MAX], char mnt[PATH_MAX]);
+
 /* Resolves path, which must be a directory on a cgroup2 mount (hybrid hosts
  * mount it at /sys/fs/cgroup/unified). Returns 0 or -errno. */
 int cgroup_resolve(const char *path, struct cgroup_ref *out);

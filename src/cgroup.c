@@ -14,23 +14,29 @@
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
+bool cgroup2_mount_line(const char *line, char root[PATH_MAX], char mnt[PATH_MAX])
+{
+	/* id parent maj:min root mountpoint opts... - fstype source superopts */
+	const char *dash = strstr(line, " - ");
+	char fstype[64];
+
+	return dash && sscanf(dash + 3, "%63s", fstype) == 1 && !strcmp(fstype, "cgroup2") &&
+	       sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) == 2;
+}
+
 /* The longest cgroup2 mount point that is a prefix of real, into mnt. */
 static int cgroup2_root_of(const char *real, char *mnt, size_t len)
 {
-	char line[4096], dir[PATH_MAX], fstype[64];
+	char line[4096], root[PATH_MAX], dir[PATH_MAX];
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	size_t best = 0;
 
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		/* id parent maj:min root mountpoint opts... - fstype source superopts */
-		const char *dash = strstr(line, " - ");
 		size_t n;
 
-		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
-			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", dir) != 1)
+		if (!cgroup2_mount_line(line, root, dir))
 			continue;
 		n = strlen(dir);
 		if (n > best && !strncmp(real, dir, n) && (real[n] == '/' || !real[n])) {

@@ -336,17 +336,12 @@ static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
 static int find_cgroup2(const char *mountinfo, const char *prefix, bool any_root, char *out,
 			size_t len)
 {
-	char line[4096], root[PATH_MAX], mnt[PATH_MAX], fstype[64];
+	char line[4096], root[PATH_MAX], mnt[PATH_MAX];
 	FILE *f = fopen(mountinfo, "re");
 	int err = -ENOENT;
 
 	while (f && fgets(line, sizeof(line), f)) {
-		const char *dash = strstr(line, " - ");
-
-		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
-			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
-		    (!any_root && strcmp(root, "/")))
+		if (!cgroup2_mount_line(line, root, mnt) || (!any_root && strcmp(root, "/")))
 			continue;
 		snprintf(out, len, "%s%s", prefix, mnt);
 		err = 0;

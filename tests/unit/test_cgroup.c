@@ -43,6 +43,24 @@ static void test_is_under(void)
 	CHECK(!cgroup_is_under("/", "/a"));
 }
 
+static void test_mount_line(void)
+{
+	char root[4096], mnt[4096];
+
+	CHECK(cgroup2_mount_line("41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+				 root, mnt));
+	CHECK(!strcmp(root, "/") && !strcmp(mnt, "/sys/fs/cgroup/unified"));
+	/* another namespace's view, optional fields before the dash */
+	CHECK(cgroup2_mount_line("7 1 0:26 /../.. /sys/fs/cgroup rw shared:4 - cgroup2 none rw\n",
+				 root, mnt));
+	CHECK(!strcmp(root, "/../..") && !strcmp(mnt, "/sys/fs/cgroup"));
+	CHECK(!cgroup2_mount_line("30 25 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
+				  root, mnt));
+	CHECK(!cgroup2_mount_line("22 1 0:5 / /dev rw - devtmpfs udev rw\n", root, mnt));
+	CHECK(!cgroup2_mount_line("garbage without a dash\n", root, mnt));
+	CHECK(!cgroup2_mount_line("1 - cgroup2\n", root, mnt));
+}
+
 static void test_of_pid(void)
 {
 	char rel[4096];
@@ -57,6 +75,7 @@ int main(void)
 {
 	RUN(test_parse_proc);
 	RUN(test_is_under);
+	RUN(test_mount_line);
 	RUN(test_of_pid);
 	return check_summary();
 }
