@@ -5,7 +5,9 @@
  *
  * Sockets live in an open-addressing table of pointers (linear probing,
  * backward-shift deletion, no tombstones), as in conntab.c, plus a packed
- * array of the same pointers so tick and exit walk the sockets there are.
+ * array of the same pointers so tick and exit walk the sockets there are,
+ * and a packed array of those holding a READ, which flush walks (after
+ * every drain: a node's idle keep-alive sockets are not visited).
  *
  * Per socket, two sequence-space streams:
  *  - OUT: deduplicated against out_next (the byte after the last one kept)
@@ -72,6 +74,7 @@ struct sock {
 	 * of the drain: the chunks of one recvmsg come as READs in a row, and
 	 * are emitted as one read stamped by the last, as at syscall exit. */
 	bool rd_held;
+	uint32_t held_idx;	/* position in pktconv.held while rd_held */
 	uint32_t rd_seq;
 	uint64_t rd_ts;
 	uint64_t told_ts;	/* on_owned took the owner at this record
@@ -84,6 +87,8 @@ struct pktconv {
 	size_t cap;		/* power of two, twice max_socks */
 	uint32_t count;
 	struct sock **live;
+	struct sock **held;	/* the sockets with rd_held set */
+	uint32_t n_held;
 	uint64_t next_conn_id;
 	uint8_t *compact;	/* max_buffered bytes: arena compaction */
 	uint8_t *scratch;	/* one DATA record: header + SBA_CAP_MAX */
@@ -129,9 +134,10 @@ struct pktconv *pktconv__new(const struct pktconv_config *cfg)
 	pc->next_conn_id = 1;
 	pc->slot = calloc(pc->cap, sizeof(*pc->slot));
 	pc->live = calloc(pc->cfg.max_socks, sizeof(*pc->live));
+	pc->held = calloc(pc->cfg.max_socks, sizeof(*pc->held));
 	pc->compact = malloc(pc->cfg.max_buffered);
 	pc->scratch = malloc(sizeof(struct sba_data_ev) + SBA_CAP_MAX);
-	if (!pc->slot || !pc->live || !pc->compact || !pc->scratch) {
+	if (!pc->slot || !pc->live || !pc->held || !pc->compact || !pc->scratch) {
 		pktconv__free(pc);
 		errno = ENOMEM;
 		return NULL;
@@ -155,6 +161,7 @@ void pktconv__free(struct pktconv *pc)
 		sock_free(pc->live[i]);
 	free(pc->slot);
 	free(pc->live);
+	free(pc->held);
 	free(pc->compact);
 	free(pc->scratch);
 	free(pc);
@@ -192,10 +199,21 @@ static struct sock *get(struct pktconv *pc, uint64_t cookie, bool create)
 	return s;
 }
 
+/* Takes s out of the sockets holding a READ. */
+static void unhold(struct pktconv *pc, struct sock *s)
+{
+	s->rd_held = false;
+	pc->held[s->held_idx] = pc->held[--pc->n_held];
+	pc->held[s->held_idx]->held_idx = s->held_idx;
+}
+
 /* Frees s and shifts back the probe run that follows its slot. */
 static void remove_sock(struct pktconv *pc, struct sock *s)
 {
 	size_t i = find(pc, s->cookie), j = i;
+
+	if (s->rd_held)
+		unhold(pc, s);	/* not emitted: close_sock released it first */
 
 	pc->live[s->live_idx] = pc->live[pc->count - 1];
 	pc->live[s->live_idx]->live_idx = s->live_idx;
@@ -443,8 +461,19 @@ static void release_read(struct pktconv *pc, struct sock *s)
 {
 	if (!s->rd_held)
 		return;
-	s->rd_held = false;
+	unhold(pc, s);
 	read_upto(pc, s, s->rd_seq, s->rd_ts);
+}
+
+static void hold_read(struct pktconv *pc, struct sock *s, uint32_t seq, uint64_t ts)
+{
+	if (!s->rd_held) {
+		s->rd_held = true;
+		s->held_idx = pc->n_held;
+		pc->held[pc->n_held++] = s;
+	}
+	s->rd_seq = seq;
+	s->rd_ts = ts;
 }
 
 static void close_sock(struct pktconv *pc, struct sock *s, uint64_t ts, uint8_t flags)
@@ -696,15 +725,13 @@ void pktconv__read(struct pktconv *pc, const struct sba_read_ev *ev)
 	 * between two, which takes longer than copying a few small packets. */
 	if (s->rd_held && ev->hdr.ts_ns - s->rd_ts > PKTCONV_READ_MERGE_NS)
 		release_read(pc, s);
-	s->rd_held = true;
-	s->rd_seq = ev->copied_seq;
-	s->rd_ts = ev->hdr.ts_ns;
+	hold_read(pc, s, ev->copied_seq, ev->hdr.ts_ns);
 }
 
 void pktconv__flush(struct pktconv *pc)
 {
-	for (uint32_t i = 0; i < pc->count; i++)
-		release_read(pc, pc->live[i]);
+	while (pc->n_held)
+		release_read(pc, pc->held[pc->n_held - 1]);
 }
 
 /* ---- sockets ---- */

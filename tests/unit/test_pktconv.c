@@ -390,6 +390,37 @@ static void test_reads_apart_are_two(void)
 	pktconv__free(pc);
 }
 
+/* flush emits the READs held on each socket, whichever way the others
+ * went meanwhile: closed with one held, or emitted by their next record. */
+static void test_flush_held_sockets(void)
+{
+	struct pktconv *pc = new_pc(0, 0);
+
+	for (uint64_t c = 1; c <= 4; c++) {
+		pkt(pc, c, 9, SBA_DIR_IN, 0, SBA_PKT_START, c, "req");
+		rd_held(pc, c, 9, 3, 10 + c);
+	}
+	CHECK_EQ_INT(n_recs, 0);
+	sock(pc, 2, 0, 0, SBA_SOCK_CLOSED, 20);	/* open, data, close */
+	pkt(pc, 3, 9, SBA_DIR_OUT, 0, SBA_PKT_START, 21, "ok");	/* open, data, data */
+	CHECK_EQ_INT(n_recs, 6);
+	n_recs = 0;
+	pktconv__flush(pc);
+	CHECK_EQ_INT(n_recs, 4);	/* 1 and 4: each an open and its read */
+	for (int i = 0; i < n_recs; i += 2) {
+		CHECK_EQ_INT(recs[i].kind, SBA_EV_CONN_OPEN);
+		CHECK_EQ_INT(recs[i + 1].kind, SBA_EV_DATA);
+		CHECK(recs[i + 1].ts == 11 || recs[i + 1].ts == 14);
+	}
+	n_recs = 0;
+	pktconv__flush(pc);	/* nothing held any more */
+	CHECK_EQ_INT(n_recs, 0);
+	rd_held(pc, 4, 9, 3, 30);	/* an old copied_seq: not held */
+	pktconv__flush(pc);
+	CHECK_EQ_INT(n_recs, 0);
+	pktconv__free(pc);
+}
+
 static void test_out_retransmit_and_overlap(void)
 {
 	struct pktconv *pc = new_pc(0, 0);
@@ -808,7 +839,10 @@ static void fuzz_round(uint32_t seq_range, uint32_t max_buffered)
 				ev.cap_len = SBA_CAP_MAX;
 			pktconv__pkt(pc, &ev, payload);
 		} else if (kind < 14) {
-			rd(pc, cookie, tgid, seq, ts);
+			if (rnd() % 2)
+				rd(pc, cookie, tgid, seq, ts);
+			else	/* held across other records, closes, exits, ticks */
+				rd_held(pc, cookie, tgid, seq, ts);
 		} else if (kind < 15) {
 			sock(pc, cookie, tgid, rnd() % 3, rnd() % 4 == 0, ts);
 		} else if (rnd() % 4 == 0) {
@@ -855,6 +889,7 @@ int main(void)
 	RUN(test_read_of_two_packets);
 	RUN(test_reads_in_a_row_are_one);
 	RUN(test_reads_apart_are_two);
+	RUN(test_flush_held_sockets);
 	RUN(test_out_retransmit_and_overlap);
 	RUN(test_in_overlap_and_reorder);
 	RUN(test_lost_in);
