@@ -56,9 +56,7 @@ bpf_snap() {
 }
 
 [ -z "${APP_CGROUP:-}" ] || mkdir -p "$APP_CGROUP"
-# into its cgroup before it execs: a socket stays in the cgroup it was made in
-sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "${APP_CGROUP:-}" \
-	taskset -c 0 node "$APP_DIR/express50.js" "$PORT" "$OUT/count" >"$OUT/app.log" 2>&1 &
+scripts/in-cgroup "${APP_CGROUP:-}" taskset -c 0 node "$APP_DIR/express50.js" "$PORT" "$OUT/count" >"$OUT/app.log" 2>&1 &
 app=$!
 pids+=("$app")
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
@@ -83,7 +81,7 @@ if [ "$BPF" = 1 ]; then
 	bpf_snap "$obs" >"$OUT/bpf.0"
 fi
 if [ "$PERF" = 1 ]; then
-	perf record -q -F ${PERF_FREQ:-4000} ${PERF_CG:--g} -p "$obs" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
+	perf record -q -F "${PERF_FREQ:-4000}" ${PERF_CG:--g} -p "$obs" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
 	perf_pid=$!
 fi
 wrk_run "$SECS" "$OUT/run.wrk"

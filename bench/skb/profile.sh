@@ -39,9 +39,7 @@ if [ "$POD" = 1 ]; then
 	mkdir "$pod"
 	export SKB_CGROUP=$pod	# bin/observer passes it to skb as --cgroup
 fi
-# shellcheck disable=SC2016 # $$ of the inner shell: it joins the cgroup, then becomes node
-taskset -c 0 sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$pod" \
-	node "$root/bench/apps/hello.js" "$PORT" >"$out/hello.log" 2>&1 &
+taskset -c 0 "$root/scripts/in-cgroup" "$pod" node "$root/bench/apps/hello.js" "$PORT" >"$out/hello.log" 2>&1 &
 app=$!
 pids+=("$app")
 sleep 1

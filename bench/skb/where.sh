@@ -30,9 +30,7 @@ trap cleanup EXIT
 APP_CGROUP=${APP_CGROUP-$(awk '$(NF-2) == "cgroup2" && $4 == "/" { print $5 "/sba-where"; exit }' /proc/self/mountinfo)}
 [ -z "$APP_CGROUP" ] || mkdir -p "$APP_CGROUP"
 trap 'cleanup; [ -z "$APP_CGROUP" ] || { sleep 0.3; rmdir "$APP_CGROUP" 2>/dev/null || true; }' EXIT
-# into its cgroup before it execs: a socket stays in the cgroup it was made in
-sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "$APP_CGROUP" \
-	taskset -c 0 node "$app_dir/express50.js" "$PORT" "$out/count" >"$out/app.log" 2>&1 &
+"$root/scripts/in-cgroup" "$APP_CGROUP" taskset -c 0 node "$app_dir/express50.js" "$PORT" "$out/count" >"$out/app.log" 2>&1 &
 pids+=($!)
 app=$!
 sleep 1

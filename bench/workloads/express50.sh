@@ -52,12 +52,9 @@ exp_start_app() {
 	need_free_port "$EXP_PORT" EXP_PORT
 	need_free_port "$EXP_OBS_PORT" EXP_OBS_PORT
 	# the script's name (express50) names the service: --service express50=...
-	# into its cgroup before it execs: a socket stays in the cgroup it was
-	# made in, and accepted ones in their listener's
 	if [ -n "$EXP_CGROUP" ]; then mkdir -p "$EXP_CGROUP" || die "cannot make cgroup $EXP_CGROUP"; fi
-	sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "$EXP_CGROUP" \
-		taskset -c "$APP_CPU" node "$EXP_DIR/express50.js" "$EXP_PORT" "$OUT/logs/express50.count" \
-		>"$OUT/logs/express50.app.log" 2>&1 </dev/null &
+	"$HERE/../scripts/in-cgroup" "$EXP_CGROUP" taskset -c "$APP_CPU" \
+		node "$EXP_DIR/express50.js" "$EXP_PORT" "$OUT/logs/express50.count" >"$OUT/logs/express50.app.log" 2>&1 </dev/null &
 	EXP_PID=$!
 	started "$EXP_PID" TERM
 	wait_port "$EXP_PORT" "$EXP_PID" || die "express50.js did not listen on $EXP_PORT (log: $OUT/logs/express50.app.log)"

@@ -126,15 +126,14 @@ else
 	mkdir "$cg" "$srv_cg"
 	# the server in a cgroup of its own, outside the observer's namespace:
 	# /proc names it right only in the host's cgroup namespace
-	sh -c 'echo $$ >"$1/cgroup.procs"; exec node -e "$2"' sh "$srv_cg" \
+	scripts/in-cgroup "$srv_cg" node -e \
 		'require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { console.log(this.address().port) })' >"$out.port" &
 	srv=$!
 	for _ in $(seq 50); do [ -s "$out.port" ] && break; sleep 0.1; done
 	port=$(cat "$out.port")
 	# in_ns PIDNS: the observer in $cg, in its own cgroup (and PID) namespace
 	in_ns() {
-		sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$cg" \
-			unshare -C -m $1 sh -c "mkdir -p $mnt && mount -t cgroup2 none $mnt && exec $OBS --hooks skb --pid $srv --listen none --trace=http --poll-ms 100" \
+		scripts/in-cgroup "$cg" unshare -C -m $1 sh -c "mkdir -p $mnt && mount -t cgroup2 none $mnt && exec $OBS --hooks skb --pid $srv --listen none --trace=http --poll-ms 100" \
 			>"$out" 2>"$err" &
 		obs_pid=$!
 		for _ in $(seq 100); do grep -q 'ready:' "$err" && break; sleep 0.1; done
@@ -174,7 +173,7 @@ else
 	# serve DIR: a node server in cgroup DIR, its port in $out.DIR
 	serve() {
 		rm -f "$out.$1"
-		sh -c 'echo $$ >"$1/cgroup.procs"; exec node -e "$2"' sh "$top/$1" \
+		scripts/in-cgroup "$top/$1" node -e \
 			'require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { console.log(this.address().port) })' >"$out.$1" &
 		for _ in $(seq 50); do [ -s "$out.$1" ] && break; sleep 0.1; done
 	}
