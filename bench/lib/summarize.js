@@ -10,36 +10,13 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { num, median, bootCI, sum } = require('./stats');
 
 const dir = process.argv[2];
 if (!dir) { console.error('usage: summarize.js RESULTS_DIR'); process.exit(2); }
 const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
 const phases = fs.readFileSync(path.join(dir, 'phases.jsonl'), 'utf8')
   .split('\n').filter(Boolean).map((l) => JSON.parse(l));
-
-// ------------------------------------------------------------------ stats
-const num = (x) => typeof x === 'number' && Number.isFinite(x);
-const median = (a) => {
-  const v = a.filter(num).sort((x, y) => x - y);
-  if (!v.length) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
-let seed = 12345;
-const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
-const bootCI = (a, n = 2000) => {
-  const v = a.filter(num);
-  if (v.length < 3) return null;
-  const meds = [];
-  for (let i = 0; i < n; i++) {
-    const s = [];
-    for (let j = 0; j < v.length; j++) s.push(v[Math.floor(rnd() * v.length)]);
-    meds.push(median(s));
-  }
-  meds.sort((x, y) => x - y);
-  return [meds[Math.floor(0.025 * n)], meds[Math.floor(0.975 * n) - 1]];
-};
-const sum = (a) => a.reduce((s, x) => s + (num(x) ? x : 0), 0);
 
 // ------------------------------------------------------------------ format
 const f = (x, d = 2) => (num(x) ? x.toFixed(d) : '-');
