@@ -11,12 +11,10 @@
 const fs = require('fs');
 const path = require('path');
 const { num, median, bootCI, sum } = require('./stats');
+const { loadRun } = require('./run');
 
 const dir = process.argv[2];
-if (!dir) { console.error('usage: summarize.js RESULTS_DIR'); process.exit(2); }
-const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-const phases = fs.readFileSync(path.join(dir, 'phases.jsonl'), 'utf8')
-  .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const { meta, phases } = loadRun(dir, 'summarize.js');
 
 // ------------------------------------------------------------------ format
 const f = (x, d = 2) => (num(x) ? x.toFixed(d) : '-');

@@ -13,12 +13,10 @@
 const fs = require('fs');
 const path = require('path');
 const { num, median, bootCI, sum } = require('../lib/stats');
+const { loadRun } = require('../lib/run');
 
 const dir = process.argv[2];
-if (!dir) { console.error('usage: summarize.js RESULTS_DIR'); process.exit(2); }
-const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-const phases = fs.readFileSync(path.join(dir, 'phases.jsonl'), 'utf8')
-  .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const { meta, phases } = loadRun(dir, 'summarize.js');
 
 const ratio = (p) => (p && p.b_reqs > 0 ? p.a_reqs / p.b_reqs : null);
 const usPerReq = (ns, n) => (n > 0 ? ns / n / 1000 : null);
