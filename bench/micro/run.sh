@@ -6,10 +6,8 @@ set -eu
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 out=${OUTPUT:-$root/build}/micro
-arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-mkdir -p "$out"
-clang -g -O2 -target bpf -D__TARGET_ARCH_$arch -I"$root/vmlinux/$arch" -c helpers.bpf.c -o "$out/helpers.bpf.o"
-bpftool gen skeleton "$out/helpers.bpf.o" > "$out/helpers.skel.h"
+. ../lib/bpfskel.sh
+bpf_skel helpers.bpf.c "$out"
 cc -O2 -I"$out" helpers.c -lbpf -o "$out/helpers"
 old=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled=$old' EXIT
