@@ -212,8 +212,11 @@ static void remove_sock(struct pktconv *pc, struct sock *s)
 {
 	size_t i = find(pc, s->cookie), j = i;
 
+	/* A freed socket must not stay listed. The paths here today never
+	 * leave one: close_sock releases the READ first, and a socket removed
+	 * without it has no owner, so it never held one. */
 	if (s->rd_held)
-		unhold(pc, s);	/* not emitted: close_sock released it first */
+		unhold(pc, s);
 
 	pc->live[s->live_idx] = pc->live[pc->count - 1];
 	pc->live[s->live_idx]->live_idx = s->live_idx;
