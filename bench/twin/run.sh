@@ -34,13 +34,19 @@
 # on the same hooks (with --hooks skb on the watched app's cgroup), so the
 # loss is what the hooks cost before any work (no counts are checked).
 #
+# OBSERVER2 compares two builds (or two sets of flags, with OBSERVER2_ARGS)
+# in the same rounds: each round then has five phases, `on2-a` and `on2-b`
+# running OBSERVER2, and the summary adds the second build's loss and the
+# paired per-round difference between the two (same off phase, same host
+# minute), which separate runs minutes apart cannot give on a drifting host.
+#
 # WATCH=none is the method's own check (an A/A test): the observer runs in
 # the on phases as ever but watches an idle process in a third cgroup, so
 # neither copy is watched and the loss must come out 0 within its interval.
 #
 #   flock -x /tmp/sba-quiet.lock bench/twin/run.sh
 #   env: HOOKS (skb), WATCH (apps|none), FLOOR (0|1), ROUNDS (8), PHASE_SECONDS (8), WARMUP (2), CONNS (25),
-#        APP_CPU (0), LOAD_CPU (1), OBSERVER, OBSERVER_ARGS, SEED, RESULTS
+#        APP_CPU (0), LOAD_CPU (1), OBSERVER, OBSERVER_ARGS, OBSERVER2, OBSERVER2_ARGS, SEED, RESULTS
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,6 +63,8 @@ LOAD_CPU=${LOAD_CPU:-1}
 OBSERVER=${OBSERVER:-$ROOT/build/sba-observer}
 [ "$FLOOR" = 1 ] && OBSERVER=$("$ROOT/bench/floor/build.sh")
 OBSERVER_ARGS=${OBSERVER_ARGS:-}
+OBSERVER2=${OBSERVER2:-}
+OBSERVER2_ARGS=${OBSERVER2_ARGS-$OBSERVER_ARGS}
 SEED=${SEED:-$(( $(date +%s) % 100000 ))}
 RESULTS=${RESULTS:-$ROOT/bench/results}
 RUN_ID=${RUN_ID:-twin-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -70,6 +78,8 @@ die() { log "error: $*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (BPF, cgroups)"
 for c in node wrk curl taskset; do command -v "$c" >/dev/null || die "missing $c (scripts/install-deps.sh installs it)"; done
 [ -x "$OBSERVER" ] || die "no observer at $OBSERVER: run make first"
+[ -z "$OBSERVER2" ] || [ -x "$OBSERVER2" ] || die "no observer at OBSERVER2=$OBSERVER2"
+[ -z "$OBSERVER2" ] || [ "$FLOOR" = 0 ] || die "OBSERVER2 and FLOOR=1 do not go together"
 [ -d "$APP_DIR/node_modules/express" ] ||
 	(cd "$APP_DIR" && npm install --no-save --no-audit --no-fund >&2) || die "npm install in $APP_DIR failed"
 CG_ROOT=$(awk '$(NF-2) == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
@@ -138,20 +148,22 @@ load 3; wait "$WRK_A" "$WRK_B" || true	# JIT warm-up, unmeasured
 cat >"$OUT/meta.json" <<EOF
 {"run":"$RUN_ID","hooks":"$HOOKS","watch":"$WATCH","floor":$FLOOR,"rounds":$ROUNDS,"phase_seconds":$PHASE_SECONDS,"warmup_seconds":$WARMUP,
  "conns_per_app":$CONNS,"seed":$SEED,"observer":"$OBSERVER","observer_args":"$OBSERVER_ARGS",
+ "observer2":"$OBSERVER2","observer2_args":"$OBSERVER2_ARGS",
  "kernel":"$(uname -r)","node":"$(node --version)","cpus":$(nproc)}
 EOF
 : >"$OUT/phases.jsonl"
 
 # phase ROUND COND: one phase, a line of phases.jsonl
 phase() {
-	local r=$1 cond=$2 obs="" tpid=0 t=${2#on-} a0 b0 a1 b1 ca0 cb0 ca1 cb1 s0 s1
-	local cap=null answered=null other=null drops=null
+	local r=$1 cond=$2 obs="" tpid=0 t=${2##*-} a0 b0 a1 b1 ca0 cb0 ca1 cb1 s0 s1
+	local cap=null answered=null other=null drops=null exe=$OBSERVER args=$OBSERVER_ARGS
+	[ "${cond%-*}" != on2 ] || exe=$OBSERVER2 args=$OBSERVER2_ARGS
 	if [ "$cond" != off ]; then
 		[ "$t" = a ] && tpid=$PID_A || tpid=$PID_B
 		[ "$WATCH" = apps ] || tpid=$PID_IDLE
-		# shellcheck disable=SC2086 # OBSERVER_ARGS is a list of flags
-		taskset -c "$LOAD_CPU" "$OBSERVER" --hooks "$HOOKS" --pid "$tpid" \
-			--listen "127.0.0.1:$OBS_PORT" --token-file "$OUT/logs/token" $OBSERVER_ARGS \
+		# shellcheck disable=SC2086 # the args are a list of flags
+		taskset -c "$LOAD_CPU" "$exe" --hooks "$HOOKS" --pid "$tpid" \
+			--listen "127.0.0.1:$OBS_PORT" --token-file "$OUT/logs/token" $args \
 			>"$OUT/logs/r$r.$cond.out" 2>"$OUT/logs/r$r.$cond.err" </dev/null &
 		obs=$!
 		pids+=("$obs")
@@ -191,7 +203,8 @@ phase() {
 RANDOM=$SEED
 for ((r = 1; r <= ROUNDS; r++)); do
 	conds=(off on-a on-b)
-	for ((i = 2; i > 0; i--)); do	# seeded shuffle
+	[ -z "$OBSERVER2" ] || conds+=(on2-a on2-b)
+	for ((i = ${#conds[@]} - 1; i > 0; i--)); do	# seeded shuffle
 		j=$((RANDOM % (i + 1)))
 		t=${conds[i]} conds[i]=${conds[j]} conds[j]=$t
 	done
