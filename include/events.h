@@ -43,6 +43,10 @@ struct events {
 	int n_sinks;
 	uint64_t records;		/* records decoded */
 	uint64_t bad_records;		/* malformed records (a bug, never expected) */
+	/* Stats of the records the kernel does not count itself (PKT records:
+	 * skb.bpf.h), indexed by enum sba_stat; add them to the counters map's
+	 * sums (events__add_stats). */
+	uint64_t stats[SBA_STAT__MAX];
 	/* Processes that exited since the last events__take_exits(). */
 	struct exited_proc exits[EVENTS_MAX_EXITS];
 	int n_exits;
@@ -86,6 +90,9 @@ void events__free(struct events *e);
 
 /* Adds a sink; returns 0 or -ENOSPC. */
 int events__add_sink(struct events *e, const struct event_sink *sink);
+
+/* Adds e->stats to c, the counters map's sums. */
+void events__add_stats(const struct events *e, struct sba_counters *c);
 
 /* ring_buffer_sample_fn: ctx is a struct events. Always returns 0. */
 int events__handle(void *ctx, void *data, size_t size);

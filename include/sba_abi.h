@@ -108,7 +108,9 @@ enum sba_drop {
 
 /* What was seen. Index into sba_counters.stats. */
 enum sba_stat {
-	SBA_STAT_DATA_EVENTS = 0,	/* data events written to the ring */
+	SBA_STAT_DATA_EVENTS = 0,	/* data events written to the ring (the
+					 * first four: PKT records are counted by
+					 * the observer as it reads them) */
 	SBA_STAT_BYTES_SEEN = 1,	/* bytes moved by observed syscalls */
 	SBA_STAT_BYTES_CAPTURED = 2,	/* payload bytes written to the ring */
 	SBA_STAT_RING_BYTES = 3,	/* ring room taken by data records, headers and

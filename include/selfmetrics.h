@@ -27,6 +27,7 @@ struct selfmetrics_shared {
 	uint64_t records;		/* struct events copies */
 	uint64_t bad_records;
 	uint64_t exits_overflow;
+	uint64_t stats[SBA_STAT__MAX];	/* struct events' own stats, added to the map's */
 	uint64_t loop_ns;		/* CLOCK_MONOTONIC of the last drain; 0: not yet */
 	uint32_t attached;		/* programs attached */
 	/* --hooks skb: what the packet decoder (pktconv.h) lost or dropped */

@@ -61,6 +61,12 @@ int events__use_packets(struct events *e)
 	return e->pc ? 0 : -errno;
 }
 
+void events__add_stats(const struct events *e, struct sba_counters *c)
+{
+	for (int i = 0; i < SBA_STAT__MAX; i++)
+		c->stats[i] += e->stats[i];
+}
+
 void events__flush(struct events *e)
 {
 	if (e->pc)
@@ -157,6 +163,11 @@ int events__handle(void *ctx, void *data, size_t size)
 		if (!e->pc || hdr->size < sizeof(*ev) || ev->cap_len > SBA_CAP_MAX ||
 		    ev->cap_len > ev->len || sizeof(*ev) + ev->cap_len > hdr->size)
 			break;
+		/* counted here, not by the skb programs (skb.bpf.h) */
+		e->stats[SBA_STAT_DATA_EVENTS]++;
+		e->stats[SBA_STAT_BYTES_SEEN] += ev->len;
+		e->stats[SBA_STAT_BYTES_CAPTURED] += ev->cap_len;
+		e->stats[SBA_STAT_RING_BYTES] += size;
 		pktconv__pkt(e->pc, ev, (const uint8_t *)data + sizeof(*ev));
 		return 0;
 	}

@@ -81,6 +81,7 @@ static void print_stats(struct loader *l, const struct events *ev)
 		pr_warn("cannot read the counters map: %s\n", strerror(-err));
 		return;
 	}
+	events__add_stats(ev, &c);
 	trace_stats(stdout, &c, ev);
 }
 

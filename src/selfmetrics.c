@@ -72,6 +72,8 @@ void selfmetrics_publish(struct selfmetrics_shared *s, const struct events *ev, 
 	__atomic_store_n(&s->records, ev->records, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->bad_records, ev->bad_records, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->exits_overflow, ev->exits_overflow, __ATOMIC_RELAXED);
+	for (int i = 0; i < SBA_STAT__MAX; i++)
+		__atomic_store_n(&s->stats[i], ev->stats[i], __ATOMIC_RELAXED);
 	__atomic_store_n(&s->loop_ns, now_ns, __ATOMIC_RELAXED);
 }
 
@@ -216,6 +218,9 @@ static void render_capture(struct selfmetrics *sm, struct expo *e)
 	};
 	struct sba_counters c;
 	bool ok = sm->l && sm->l->skel && !loader__counters(sm->l, &c);
+
+	for (int i = 0; ok && i < SBA_STAT__MAX; i++)
+		c.stats[i] += __atomic_load_n(&sm->s->stats[i], __ATOMIC_RELAXED);
 
 	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++) {
 		expo_family(e, stats[i].name, EXPO_COUNTER, stats[i].help);

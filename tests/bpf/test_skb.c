@@ -219,6 +219,13 @@ static void test_exchange_both_sides(void)
 		CHECK_EQ_INT(data_of(c->conn_id, SBA_DIR_IN, d, 8), 1);
 		CHECK_EQ_INT(d[0]->bytes, strlen(resp));
 	}
+	/* The packet records' stats are the observer's count of what it read
+	 * (the programs count nothing on the way): each message went out of
+	 * one socket and into the other, one packet each. */
+	CHECK_EQ_INT(evs.stats[SBA_STAT_DATA_EVENTS], 4);
+	CHECK_EQ_INT(evs.stats[SBA_STAT_BYTES_SEEN], 2 * (strlen(req) + strlen(resp)));
+	CHECK_EQ_INT(evs.stats[SBA_STAT_BYTES_CAPTURED], 2 * (strlen(req) + strlen(resp)));
+	CHECK_EQ_INT(evs.stats[SBA_STAT_RING_BYTES], 4 * (sizeof(struct sba_pkt_ev) + 256));
 	close_pair(&p);
 	drain();
 	CHECK(c && count_kind(SBA_EV_CONN_CLOSE, c->conn_id) == 1);
