@@ -312,6 +312,8 @@ static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
 	bpf_map__set_max_entries(skel->maps.conns, cfg->max_conns);
 	bpf_map__set_max_entries(skel->maps.targets, cfg->max_targets);
 	bpf_map__set_max_entries(skel->maps.scratch, libbpf_num_possible_cpus());
+	if (cfg->hooks != SBA_HOOKS_SKB)	/* the packet programs' cache: unused */
+		bpf_map__set_max_entries(skel->maps.skb_fast, 1);
 
 	bpf_object__for_each_program(p, skel->obj) {
 		if (prog_is_skb(p))
