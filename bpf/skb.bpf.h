@@ -65,8 +65,9 @@ struct {
 } skb_socks SEC(".maps");
 
 /*
- * The egress fast path: a direct-mapped cache of target sockets, indexed by
- * the low bits of the socket cookie and checked against the whole cookie.
+ * The egress fast path: a direct-mapped cache of decided sockets (target,
+ * or OTHER: not ours), indexed by the low bits of the socket cookie and
+ * checked against the whole cookie.
  * A packet a target writes is in the app's own context, and the socket-local
  * storage lookup behind skb_marks chases three pointers (the socket's
  * storage field, the storage's cache, the element) that the app has evicted
@@ -75,8 +76,11 @@ struct {
  * send path has just used) and the slot is one line of an array, whose
  * lookup the verifier turns into an address.
  * Filled by the storage path for a target socket once its first payload
- * went out; a cookie is never reused, so a slot never needs clearing, and
- * two sockets on one slot only send each other to the storage path. A slot
+ * went out, and for a socket with a cookie found OTHER on its way out (a
+ * pending one whose reader was another process: without the slot, each of
+ * its packets out would pay a slot miss and the storage). A cookie is never
+ * reused, so a slot never needs clearing, and two sockets on one slot only
+ * send each other to the storage path. A slot
  * is written cookie-last and read cookie-twice (a seqlock in small), so a
  * reader never takes another socket's owner.
  */
@@ -97,41 +101,45 @@ static __always_inline __u64 skb_cookie_of(struct bpf_sock *sk)
 	return tp ? tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter : 0;
 }
 
-/* A target socket's mark from its fast slot, or false. */
-static __always_inline bool skb_fast_get(__u64 cookie, struct skb_mark *out)
+/* The verdict of the socket whose cookie this is, from its slot: 0 (not
+ * there: ask the storage), SBA_SK_OTHER, or SBA_SK_TARGET with out filled. */
+static __always_inline __u8 skb_fast_get(__u64 cookie, struct skb_mark *out)
 {
 	__u32 idx = cookie & (SBA_SKB_FAST_SLOTS - 1);
 	struct sba_skb_fast *f;
 
 	if (!cookie)
-		return false;
+		return 0;
 	f = bpf_map_lookup_elem(&skb_fast, &idx);
 	if (!f || SKB_ONCE(f->cookie) != cookie)
-		return false;
+		return 0;
+	out->state = SKB_ONCE(f->state);
 	out->tgid = SKB_ONCE(f->tgid);
 	out->tail = SKB_ONCE(f->tail);
 	barrier();
 	if (SKB_ONCE(f->cookie) != cookie)	/* rewritten meanwhile */
-		return false;
+		return 0;
 	out->cookie = cookie;
-	out->state = SBA_SK_TARGET;
 	out->seen[0] = out->seen[1] = 1;
-	return true;
+	return out->state == SBA_SK_TARGET || out->state == SBA_SK_OTHER ? out->state : 0;
 }
 
-static __always_inline void skb_fast_put(const struct skb_mark *m)
+/* Takes the slot of the socket whose mark (cookie, tgid, tail) is m for
+ * verdict state. */
+static __always_inline void skb_fast_put(__u64 cookie, const struct skb_mark *m, __u8 state)
 {
-	__u32 idx = m->cookie & (SBA_SKB_FAST_SLOTS - 1);
+	__u32 idx = cookie & (SBA_SKB_FAST_SLOTS - 1);
 	struct sba_skb_fast *f = bpf_map_lookup_elem(&skb_fast, &idx);
 
-	if (!f || SKB_ONCE(f->cookie) == m->cookie)
+	if (!f || !cookie || SKB_ONCE(f->cookie) == cookie)
 		return;
 	SKB_ONCE(f->cookie) = 0;
 	barrier();
 	SKB_ONCE(f->tgid) = m->tgid;
 	SKB_ONCE(f->tail) = m->tail;
+	SKB_ONCE(f->state) = state;
 	barrier();
-	SKB_ONCE(f->cookie) = m->cookie;
+	SKB_ONCE(f->cookie) = cookie;
 }
 
 /* Where the payload starts, from the IP and TCP headers in the linear part. */
@@ -402,6 +410,7 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 	struct bpf_tcp_sock *tp;
 	struct skb_mark *m, fast;
 	struct skb_tcp t;
+	__u64 cookie = 0;
 	__u32 len, n;
 	__u8 state, flags = 0;
 
@@ -417,18 +426,26 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 	 * rest (ACKs, FINs) return before the storage lookup. */
 	if (!len && !(egress && (t.flags & (SKB_TCP_SYN | SKB_TCP_ACK)) == SKB_TCP_SYN))
 		return 1;
-	if (egress && len && skb_fast_get(skb_cookie_of(sk), &fast)) {
-		m = &fast;
-		goto capture;
+	if (egress && len) {
+		cookie = skb_cookie_of(sk);
+		state = skb_fast_get(cookie, &fast);
+		if (state == SBA_SK_OTHER)
+			return 1;
+		if (state == SBA_SK_TARGET) {
+			m = &fast;
+			goto capture;
+		}
 	}
 	m = bpf_sk_storage_get(&skb_marks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!m || m->state == SBA_SK_OTHER)
+	if (!m)
 		return 1;
 	state = m->state;
 	if (!state)
 		state = skb_first_sight(skb, sk, m, &t, egress);
 	else if (state == SBA_SK_PENDING)
 		state = skb_pending(m);
+	if (state == SBA_SK_OTHER && egress && len)	/* its next packets: the slot */
+		skb_fast_put(cookie, m, SBA_SK_OTHER);
 	if (!len || (state != SBA_SK_TARGET && state != SBA_SK_PENDING))
 		return 1;
 
@@ -448,7 +465,7 @@ static __always_inline int skb_capture(struct __sk_buff *skb, bool egress)
 	}
 	/* its next packets out skip the storage: START is decided */
 	if (egress && state == SBA_SK_TARGET)
-		skb_fast_put(m);
+		skb_fast_put(m->cookie, m, SBA_SK_TARGET);
 capture:
 	if (m->tail && egress && len > SBA_CAP_MAX)
 		return skb_capture_whole(skb, m, &t, len, flags, SBA_DIR_OUT);

@@ -326,7 +326,7 @@ struct sba_skb_sock {
 };
 
 /* `skb_fast` map value (ARRAY, index: cookie % SBA_SKB_FAST_SLOTS): the
- * egress programs' cache of target sockets (skb.bpf.h). Only the programs
+ * egress program's cache of decided sockets (skb.bpf.h). Only the programs
  * write it; userspace reads it in tests. */
 #define SBA_SKB_FAST_SLOTS	65536
 
@@ -334,7 +334,8 @@ struct sba_skb_fast {
 	__u64 cookie;		/* 0: empty; the slot is another socket's unless equal */
 	__u32 tgid;
 	__u8 tail;		/* the peer is a Redis port: packets copied whole */
-	__u8 __pad[3];
+	__u8 state;		/* SBA_SK_TARGET, or SBA_SK_OTHER: not captured */
+	__u8 __pad[2];
 };
 
 #endif /* SBA_ABI_H */

@@ -282,27 +282,48 @@ static void test_large_write_small_reads(void)
 }
 
 /* A process that is not a target serves us: only our side is reported. */
+/* skb.bpf.h's egress cache: the slot of a socket's cookie. */
+static int fast_slot(uint64_t cookie, struct sba_skb_fast *f, bool write)
+{
+	uint32_t idx = cookie & (SBA_SKB_FAST_SLOTS - 1);
+	struct bpf_map *m = ldr.skel->maps.skb_fast;
+
+	if (write)
+		return bpf_map__update_elem(m, &idx, sizeof(idx), f, sizeof(*f), 0) ? -errno : 0;
+	return bpf_map__lookup_elem(m, &idx, sizeof(idx), f, sizeof(*f), 0) ? -errno : 0;
+}
+
 static void test_other_process_not_reported(void)
 {
 	static const char req[] = "PING\r\n";
+	struct sba_skb_fast f;
+	uint64_t theirs = 0;
 	char buf[64];
 	uint16_t port;
-	int lfd, fd, st, n_open = 0;
+	int lfd, fd, st, n_open = 0, pfd[2];
 	pid_t child;
 
 	if (!have_root())
 		SKIP("needs root");
 	lfd = listen_any(&port);
 	CHECK(lfd >= 0);
+	CHECK(pipe(pfd) == 0);
 	child = fork();	/* before start(): not a target */
 	if (child == 0) {
 		int s = accept(lfd, NULL, NULL);
 		char b[64];
 		ssize_t r = read(s, b, sizeof(b));
+		uint64_t cookie = 0;
+		socklen_t len = sizeof(cookie);
 
-		_exit(r > 0 && write(s, b, r) == r ? 0 : 1);
+		getsockopt(s, SOL_SOCKET, SO_COOKIE, &cookie, &len);
+		_exit(r > 0 && write(s, b, r) == r &&
+				      write(pfd[1], &cookie, sizeof(cookie)) == sizeof(cookie)
+			      ? 0
+			      : 1);
 	}
 	close(lfd);
+	close(pfd[1]);
 	CHECK(start() == 0);
 	fd = connect_to(port);
 	CHECK(fd >= 0);
@@ -310,6 +331,13 @@ static void test_other_process_not_reported(void)
 	CHECK(read_exact(fd, buf, strlen(req), sizeof(buf)) == strlen(req));
 	waitpid(child, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(read(pfd[0], &theirs, sizeof(theirs)) == sizeof(theirs));
+	close(pfd[0]);
+	/* its answer went out after its read said "not ours": the egress
+	 * cache keeps that, so its next packets out stop at the slot */
+	CHECK(theirs && fast_slot(theirs, &f, false) == 0);
+	CHECK(f.cookie == theirs);
+	CHECK_EQ_INT(f.state, SBA_SK_OTHER);
 	close(fd);
 	drain();
 	for (int i = 0; i < n_recs; i++)
@@ -410,17 +438,6 @@ static void test_pipelined_requests(void)
 	stop();
 }
 
-/* skb.bpf.h's egress cache: the slot of a target socket's cookie. */
-static int fast_slot(uint64_t cookie, struct sba_skb_fast *f, bool write)
-{
-	uint32_t idx = cookie & (SBA_SKB_FAST_SLOTS - 1);
-	struct bpf_map *m = ldr.skel->maps.skb_fast;
-
-	if (write)
-		return bpf_map__update_elem(m, &idx, sizeof(idx), f, sizeof(*f), 0) ? -errno : 0;
-	return bpf_map__lookup_elem(m, &idx, sizeof(idx), f, sizeof(*f), 0) ? -errno : 0;
-}
-
 /* One exchange; returns the last data record the server sent, after a
  * drain (which also hands the server socket's owner to the kernel). */
 #define ANSWER_REQ "GET / HTTP/1.1\r\n\r\n"
@@ -447,7 +464,7 @@ static struct rec *answer(struct pair *p, const char *resp, size_t len)
  * storage: the slot holds the socket, a foreign cookie in it sends the
  * packet to the storage path (which takes the slot back), and what the
  * slot says is what the program uses (a tail flag the storage does not
- * have makes it copy past --capture-head). */
+ * have makes it copy past --capture-head; OTHER makes it copy nothing). */
 static void test_egress_cache(void)
 {
 	static char big[6000];
@@ -471,6 +488,7 @@ static void test_egress_cache(void)
 	CHECK(f.cookie == server);
 	CHECK_EQ_INT(f.tgid, getpid());
 	CHECK_EQ_INT(f.tail, 0);
+	CHECK_EQ_INT(f.state, SBA_SK_TARGET);
 
 	f = (struct sba_skb_fast){ .cookie = server + SBA_SKB_FAST_SLOTS, .tgid = 1 };
 	CHECK(fast_slot(server, &f, true) == 0);
@@ -485,16 +503,29 @@ static void test_egress_cache(void)
 	r = answer(&p, big, sizeof(big));
 	CHECK_MSG(r && r->bytes == sizeof(big) && r->cap_len == sizeof(big) && r->gap == 0,
 		  "cap_len %u", r ? r->cap_len : 0);
+
+	/* A slot that says OTHER: the answer is not captured; the next one,
+	 * the slot TARGET again, reports the bytes it skipped as its gap. */
+	f.state = SBA_SK_OTHER;
+	CHECK(fast_slot(server, &f, true) == 0);
+	r = answer(&p, ok, strlen(ok));
+	CHECK(r && r->bytes == sizeof(big));	/* the last one before */
+	f.state = SBA_SK_TARGET;
+	f.tail = 0;
+	CHECK(fast_slot(server, &f, true) == 0);
+	r = answer(&p, ok, strlen(ok));
+	CHECK(r && r->bytes == strlen(ok) && r->gap == strlen(ok));
 	/* The packet records' stats are the observer's count of what it read:
-	 * five requests and five answers, one packet each on loopback, each
-	 * seen twice (both ends are this process's). The long answers' heads
-	 * only, but the one the lying slot let through whole. */
-	CHECK_EQ_INT(evs.stats[SBA_STAT_DATA_EVENTS], 2 * 10);
+	 * seven requests and seven answers, one packet each on loopback, each
+	 * seen twice (both ends are this process's) but for the answer the
+	 * OTHER slot stopped on its way out. The long answers' heads only, but
+	 * the one the tail flag let through whole. */
+	CHECK_EQ_INT(evs.stats[SBA_STAT_DATA_EVENTS], 2 * 14 - 1);
 	CHECK_EQ_INT(evs.stats[SBA_STAT_BYTES_SEEN],
-		     2 * (5 * strlen(ANSWER_REQ) + 3 * strlen(ok) + 2 * sizeof(big)));
+		     2 * (7 * strlen(ANSWER_REQ) + 5 * strlen(ok) + 2 * sizeof(big)) - strlen(ok));
 	CHECK_EQ_INT(evs.stats[SBA_STAT_BYTES_CAPTURED],
-		     2 * (5 * strlen(ANSWER_REQ) + 3 * strlen(ok)) + 3 * SBA_CAP_HEAD_DEFAULT +
-			     sizeof(big));
+		     2 * (7 * strlen(ANSWER_REQ) + 5 * strlen(ok)) - strlen(ok) +
+			     3 * SBA_CAP_HEAD_DEFAULT + sizeof(big));
 	CHECK(evs.stats[SBA_STAT_RING_BYTES] > evs.stats[SBA_STAT_BYTES_CAPTURED]);
 	close_pair(&p);
 	stop();
