@@ -80,9 +80,9 @@ struct {
  * pending one whose reader was another process: without the slot, each of
  * its packets out would pay a slot miss and the storage). A cookie is never
  * reused, so a slot never needs clearing, and two sockets on one slot only
- * send each other to the storage path. A slot
- * is written cookie-last and read cookie-twice (a seqlock in small), so a
- * reader never takes another socket's owner.
+ * send each other to the storage path. A slot is written cookie-last and
+ * read cookie-twice (a seqlock in small), so a reader never takes another
+ * socket's owner or verdict.
  */
 #define SKB_ONCE(x)	(*(volatile typeof(x) *)&(x))
 
@@ -124,8 +124,8 @@ static __always_inline __u8 skb_fast_get(__u64 cookie, struct skb_mark *out)
 	return out->state == SBA_SK_TARGET || out->state == SBA_SK_OTHER ? out->state : 0;
 }
 
-/* Takes the slot of the socket whose mark (cookie, tgid, tail) is m for
- * verdict state. */
+/* Gives cookie's slot to its socket: the verdict state, and the owner and
+ * tail flag from its mark m. */
 static __always_inline void skb_fast_put(__u64 cookie, const struct skb_mark *m, __u8 state)
 {
 	__u32 idx = cookie & (SBA_SKB_FAST_SLOTS - 1);
