@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "sba_abi.h"
 
@@ -61,6 +62,15 @@ static void recorder_reset(void)
 {
 	n_recs = 0;
 	captured_len = 0;
+}
+
+/* Now on the records' clock (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Data records of conn in dir, in order. */

@@ -516,18 +516,53 @@ static void unpin(void)
  * both kinds faulted a few times (the race is won within a few hundred
  * writes here) or 1500 writes.
  */
+/* What test_copy_fault saw of the client's writes so far. */
+struct fault_tally {
+	uint64_t conn;		/* the client's connection, once its open is seen */
+	uint64_t total;		/* bytes of its data records */
+	uint64_t faults;	/* records cut by a fault */
+	int faulted[2];		/* of them: write, writev */
+};
+
+/* Drains, checks and counts the client's data records, then forgets every
+ * record: the loop runs as long as it takes, not as long as the recorder
+ * holds. A record's bytes are exact either way; a cut one copied nothing,
+ * or a writev's first iovec only (its second can fault after). want: what
+ * the page holds, read from a copy (the page itself may be PROT_NONE). */
+static void tally_faults(struct fault_tally *t, int client, const uint8_t *want)
+{
+	static struct rec *d[MAX_EVS];
+	struct rec *c;
+	int n;
+
+	drain();
+	if (!t->conn && (c = open_of_fd(client)))
+		t->conn = c->conn_id;
+	n = t->conn ? data_of(t->conn, SBA_DIR_OUT, d, MAX_EVS) : 0;
+	for (int k = 0; k < n; k++) {
+		t->total += d[k]->bytes;
+		if (!(d[k]->flags & SBA_DATA_CUT_FAULT)) {
+			CHECK(d[k]->cap_len == d[k]->bytes &&
+			      memcmp(captured + d[k]->data_off, want, d[k]->cap_len) == 0);
+			continue;
+		}
+		t->faults++;
+		t->faulted[d[k]->sys == SBA_SYS_WRITEV]++;
+		CHECK(d[k]->cap_len == 0 || (d[k]->sys == SBA_SYS_WRITEV && d[k]->cap_len == 100));
+		CHECK(memcmp(captured + d[k]->data_off, want, d[k]->cap_len) == 0);
+	}
+	recorder_reset();
+}
+
 static void test_copy_fault(void)
 {
-	static uint8_t sink[512];
+	static uint8_t sink[512], want[200];
+	struct fault_tally t = { 0 };
 	struct sba_counters cnt;
-	struct rec *d[2048];
-	uint64_t total = 0, sent = 0, faults = 0;
-	int faulted[2] = { 0, 0 };
+	uint64_t sent = 0, deadline;
 	struct pair p;
 	pthread_t th;
-	struct rec *c;
 	uint8_t *page;
-	int n;
 
 	if (!have_root())
 		SKIP("needs root");
@@ -536,12 +571,17 @@ static void test_copy_fault(void)
 	if (page == MAP_FAILED)
 		return;
 	memset(page, 'f', 4096);
+	memset(want, 'f', sizeof(want));
 	CHECK(start(NULL, NULL) == 0);
 	CHECK(tcp_pair(&p) == 0);
 	atomic_store(&flipping, 1);
 	CHECK(pthread_create(&th, NULL, flip_page, page) == 0);
 	pin_apart(th);
-	for (int i = 0; i < 1500 && (faulted[0] < 3 || faulted[1] < 3); i++) {
+	/* A fault needs the flip to land between the kernel's copy and the
+	 * probe's, a few in a thousand syscalls: go on until three of each
+	 * kind, or 20 s. */
+	deadline = now_ns() + 20000000000ull;
+	for (int i = 0; (t.faulted[0] < 3 || t.faulted[1] < 3) && now_ns() < deadline; i++) {
 		struct iovec iov[2] = { { page, 100 }, { page + 100, 100 } };
 		ssize_t r = i & 1 ? writev(p.client, iov, 2) : write(p.client, page, 200);
 
@@ -549,44 +589,19 @@ static void test_copy_fault(void)
 			continue;	/* the kernel's own copy faulted: no record */
 		sent += r;
 		read_exact(p.server, sink, r);
-		if (i % 50 == 49) {
-			drain();
-			c = open_of_fd(p.client);
-			n = c ? data_of(c->conn_id, SBA_DIR_OUT, d, 2048) : 0;
-			faulted[0] = faulted[1] = 0;
-			for (int k = 0; k < n; k++)
-				if (d[k]->flags & SBA_DATA_CUT_FAULT)
-					faulted[d[k]->sys == SBA_SYS_WRITEV]++;
-		}
+		if (i % 50 == 49)
+			tally_faults(&t, p.client, want);
 	}
 	atomic_store(&flipping, 0);
 	pthread_join(th, NULL);
 	unpin();
-	drain();
+	tally_faults(&t, p.client, want);
 	CHECK(loader__counters(&ldr, &cnt) == 0);
-	c = open_of_fd(p.client);
-	CHECK(c != NULL);
-	if (c) {
-		n = data_of(c->conn_id, SBA_DIR_OUT, d, 2048);
-		for (int k = 0; k < n; k++) {
-			total += d[k]->bytes;
-			if (!(d[k]->flags & SBA_DATA_CUT_FAULT)) {
-				CHECK(d[k]->cap_len == d[k]->bytes &&
-				      memcmp(captured + d[k]->data_off, page, d[k]->cap_len) == 0);
-				continue;
-			}
-			/* a plain write copies all or nothing; a writev's
-			 * second iovec can fault after its first was copied */
-			faults++;
-			CHECK(d[k]->cap_len == 0 ||
-			      (d[k]->sys == SBA_SYS_WRITEV && d[k]->cap_len == 100));
-			CHECK(memcmp(captured + d[k]->data_off, page, d[k]->cap_len) == 0);
-		}
-		CHECK_EQ_INT(total, sent);
-	}
-	CHECK_MSG(faulted[0] >= 1 && faulted[1] >= 1, "faults seen: write %d, writev %d",
-		  faulted[0], faulted[1]);
-	CHECK_EQ_INT(cnt.drops[SBA_DROP_COPY_FAULT], faults);
+	CHECK(t.conn != 0);
+	CHECK_EQ_INT(t.total, sent);
+	CHECK_MSG(t.faulted[0] >= 1 && t.faulted[1] >= 1, "faults seen: write %d, writev %d",
+		  t.faulted[0], t.faulted[1]);
+	CHECK_EQ_INT(cnt.drops[SBA_DROP_COPY_FAULT], t.faults);
 	close_pair(&p);
 	stop();
 	munmap(page, 4096);

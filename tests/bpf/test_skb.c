@@ -70,14 +70,6 @@ static void stop(void)
 	events__free(&evs);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* ---- sockets ---- */
 
 static int listen_any(uint16_t *port)
