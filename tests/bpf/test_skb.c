@@ -273,7 +273,6 @@ static void test_large_write_small_reads(void)
 	stop();
 }
 
-/* A process that is not a target serves us: only our side is reported. */
 /* skb.bpf.h's egress cache: the slot of a socket's cookie. */
 static int fast_slot(uint64_t cookie, struct sba_skb_fast *f, bool write)
 {
@@ -285,6 +284,7 @@ static int fast_slot(uint64_t cookie, struct sba_skb_fast *f, bool write)
 	return bpf_map__lookup_elem(m, &idx, sizeof(idx), f, sizeof(*f), 0) ? -errno : 0;
 }
 
+/* A process that is not a target serves us: only our side is reported. */
 static void test_other_process_not_reported(void)
 {
 	static const char req[] = "PING\r\n";
@@ -430,10 +430,10 @@ static void test_pipelined_requests(void)
 	stop();
 }
 
-/* One exchange; returns the last data record the server sent, after a
- * drain (which also hands the server socket's owner to the kernel). */
 #define ANSWER_REQ "GET / HTTP/1.1\r\n\r\n"
 
+/* One exchange; returns the last data record the server sent, after a
+ * drain (which also hands the server socket's owner to the kernel). */
 static struct rec *answer(struct pair *p, const char *resp, size_t len)
 {
 	static const char req[] = ANSWER_REQ;
