@@ -55,8 +55,8 @@ struct {
 } skb_marks SEC(".maps");
 
 /* cookie -> struct sba_skb_sock: pending and target sockets, until TCP_CLOSE.
- * A plain HASH: a full map fails the insert, counted (CONN_MAP_FULL), and
- * the socket is not captured. */
+ * A plain HASH, sized by --max-conns (the loader): a full map fails the
+ * insert, counted (CONN_MAP_FULL), and the socket is not captured. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

@@ -61,7 +61,8 @@ struct conntab_config {
 struct conntab_stats {
 	uint64_t opened;		/* connections added */
 	uint64_t closed;		/* connections removed (close or process exit) */
-	uint64_t table_full;		/* connections not tracked: over max_conns */
+	uint64_t table_full;		/* records (open, data) of connections not
+					 * tracked: over max_conns */
 	uint64_t without_open;		/* data for a connection whose open was not seen */
 	uint64_t proto[CONN_PROTO__MAX];	/* connections by the protocol decided */
 	uint64_t other_bytes;		/* bytes of CONN_PROTO_OTHER connections */
@@ -92,7 +93,9 @@ void conntab__visit_http(const struct conntab *t,
 				    uint32_t pending),
 			 void *ctx);
 
+/* Connections held, and the most it holds (max_conns). */
 size_t conntab__count(const struct conntab *t);
+size_t conntab__max(const struct conntab *t);
 const struct conntab_stats *conntab__stats(const struct conntab *t);
 
 #endif /* SBA_CONNTAB_H */

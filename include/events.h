@@ -66,8 +66,9 @@ struct events {
 	bool born_overflow;
 };
 
-/* --hooks skb: make e decode packet-layer records. 0 or -errno. */
-int events__use_packets(struct events *e);
+/* --hooks skb: make e decode packet-layer records, of up to max_socks
+ * sockets at once (0: pktconv's default). 0 or -errno. */
+int events__use_packets(struct events *e, uint32_t max_socks);
 
 /* After each drain of the ring: what the packet layer still holds. */
 void events__flush(struct events *e);

@@ -55,6 +55,7 @@ struct pipeline_config {
 	struct service_rules services;
 	struct pipeline_tap tap;
 	uint32_t slow_n;		/* slow-request log size; 0: slowlog.h's default */
+	uint32_t max_conns;		/* connections parsed at once; 0: conntab's default */
 };
 
 void pipeline_config_init(struct pipeline_config *cfg);

@@ -62,7 +62,8 @@ static const struct opt_doc opts[] = {
 	  "how often the ring buffer is drained when nobody asks: a scrape drains it first"
 	  " (default 1000; 100 with --trace)" },
 	{ { "max-conns", required_argument, NULL, OPT_MAX_CONNS }, "N",
-	  "open fds of target processes tracked at once (default 65536)" },
+	  "connections of target processes tracked at once, in the kernel and by the observer"
+	  " (default 65536)" },
 	{ { "max-targets", required_argument, NULL, OPT_MAX_TARGETS }, "N",
 	  "target processes tracked at once (default 32768)" },
 	{ { "btf", required_argument, NULL, OPT_BTF }, "FILE",
@@ -412,6 +413,8 @@ int config_parse(struct sba_config *cfg, int argc, char **argv)
 	 * behind; trace lines have no one to ask, and a person reads them. */
 	if (!cfg->poll_ms)
 		cfg->poll_ms = cfg->trace ? SBA_POLL_MS_TRACE : SBA_POLL_MS_DEFAULT;
+	/* the observer parses as many connections as the kernel tracks */
+	cfg->pipe.max_conns = cfg->max_conns;
 	log_set_level(verbose >= 2 ? LOG_DEBUG + 1 : verbose ? LOG_DEBUG : LOG_INFO);
 	return 0;
 }

@@ -344,6 +344,11 @@ size_t conntab__count(const struct conntab *t)
 	return t->count;
 }
 
+size_t conntab__max(const struct conntab *t)
+{
+	return t->cfg.max_conns;
+}
+
 const struct conntab_stats *conntab__stats(const struct conntab *t)
 {
 	return &t->st;

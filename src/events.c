@@ -49,11 +49,12 @@ static bool take_owned(void *ctx, uint64_t cookie, uint32_t tgid)
 	return true;
 }
 
-int events__use_packets(struct events *e)
+int events__use_packets(struct events *e, uint32_t max_socks)
 {
 	struct pktconv_config cfg;
 
 	pktconv_config_init(&cfg);
+	cfg.max_socks = max_socks;
 	cfg.out = (struct event_sink){ .on_conn = emit_conn, .on_data = emit_data, .ctx = e };
 	cfg.on_owned = take_owned;
 	cfg.owned_ctx = e;

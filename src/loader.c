@@ -309,11 +309,19 @@ static int configure(struct observer_bpf *skel, const struct sba_config *cfg)
 	if (err)
 		return err;
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
-	bpf_map__set_max_entries(skel->maps.conns, cfg->max_conns);
 	bpf_map__set_max_entries(skel->maps.targets, cfg->max_targets);
 	bpf_map__set_max_entries(skel->maps.scratch, libbpf_num_possible_cpus());
-	if (cfg->hooks != SBA_HOOKS_SKB)	/* the packet programs' cache: unused */
+	/* --max-conns sizes the connection map of the hooks in use; the other
+	 * flavour's maps are never written, and take one entry (preallocated
+	 * at 65536, they were kernel memory for nothing: 7.5 MiB for conns). */
+	if (cfg->hooks == SBA_HOOKS_SKB) {
+		bpf_map__set_max_entries(skel->maps.skb_socks, cfg->max_conns);
+		bpf_map__set_max_entries(skel->maps.conns, 1);
+	} else {
+		bpf_map__set_max_entries(skel->maps.conns, cfg->max_conns);
+		bpf_map__set_max_entries(skel->maps.skb_socks, 1);
 		bpf_map__set_max_entries(skel->maps.skb_fast, 1);
+	}
 
 	bpf_object__for_each_program(p, skel->obj) {
 		if (prog_is_skb(p))

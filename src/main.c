@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	}
 	sink = pipeline__sink(pipe);
 	events__add_sink(&ev, &sink);
-	if (cfg.hooks == SBA_HOOKS_SKB && events__use_packets(&ev)) {
+	if (cfg.hooks == SBA_HOOKS_SKB && events__use_packets(&ev, cfg.max_conns)) {
 		pr_err("cannot set up the packet decoder: %s\n", strerror(errno));
 		pipeline__free(pipe);
 		return 2;

@@ -615,6 +615,8 @@ struct pipeline *pipeline__new(const struct pipeline_config *cfg, int *bad_line)
 		p->cfg.proc_root = "/proc";
 
 	conntab_config_init(&cc);
+	if (p->cfg.max_conns)
+		cc.max_conns = p->cfg.max_conns;
 	if (p->cfg.n_redis_ports) {
 		memcpy(cc.redis_ports, p->cfg.redis_ports, sizeof(cc.redis_ports));
 		cc.n_redis_ports = p->cfg.n_redis_ports;
@@ -963,6 +965,16 @@ void pipeline__render(void *ctx, struct expo *e)
 			http += cs->http.parse_errors[i];
 		expo_counter(e, &l, 1, http);
 	}
+	if (expo_family(e, "sba_observer_connections_tracked", EXPO_GAUGE,
+			"Connections whose parser state the observer holds.") == 0)
+		expo_gauge(e, NULL, 0, (double)conntab__count(p->ct));
+	if (expo_family(e, "sba_observer_connections_max", EXPO_GAUGE,
+			"The most connections the observer holds at once (--max-conns).") == 0)
+		expo_gauge(e, NULL, 0, (double)conntab__max(p->ct));
+	if (expo_family(e, "sba_observer_untracked_records", EXPO_COUNTER,
+			"Records (opens, data) of connections the observer had no room for: "
+			"not parsed.") == 0)
+		expo_counter(e, NULL, 0, cs->table_full);
 	if (expo_family(e, "sba_observer_connections_by_protocol", EXPO_COUNTER,
 			"Connections by the protocol detected on their first bytes.") == 0) {
 		static const char *const names[CONN_PROTO__MAX] = { "unknown", "http", "redis",

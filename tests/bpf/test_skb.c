@@ -46,7 +46,7 @@ static int start(void)
 	log_set_level(LOG_WARN);
 	memset(&evs, 0, sizeof(evs));
 	events__add_sink(&evs, &sink);
-	if (events__use_packets(&evs))
+	if (events__use_packets(&evs, 0))
 		return -1;
 	recorder_reset();
 	if (loader__start(&ldr, &cfg, events__handle, &evs))

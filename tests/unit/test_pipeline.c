@@ -55,6 +55,15 @@ static void conn_open(struct event_sink *s, uint64_t id, uint8_t role, uint16_t 
 	s->on_conn(s->ctx, &ev);
 }
 
+static void conn_close(struct event_sink *s, uint64_t id)
+{
+	struct sba_conn_ev ev = { .hdr = { .kind = SBA_EV_CONN_CLOSE, .size = sizeof(ev),
+					   .tgid = (uint32_t)tgid, .ts_ns = clock_ns },
+				  .conn_id = id, .tid = (uint32_t)tgid, .fd = 10 };
+
+	s->on_conn(s->ctx, &ev);
+}
+
 static void data(struct event_sink *s, uint64_t id, uint8_t dir, const char *bytes, uint64_t dt_ns)
 {
 	static uint8_t rec[sizeof(struct sba_data_ev) + 4096];
@@ -71,13 +80,14 @@ static void data(struct event_sink *s, uint64_t id, uint8_t dir, const char *byt
 	s->on_data(s->ctx, ev, rec + sizeof(*ev));
 }
 
-static struct pipeline *new_pipeline(uint32_t max_routes)
+static struct pipeline *new_pipeline_conns(uint32_t max_routes, uint32_t max_conns)
 {
 	struct pipeline_config cfg;
 	struct pipeline *p;
 
 	pipeline_config_init(&cfg);
 	cfg.max_routes = max_routes;
+	cfg.max_conns = max_conns;
 	CHECK(service_rules_add(&cfg.services, "test_pipeline=shop") == 0);
 	p = pipeline__new(&cfg, NULL);
 	CHECK(p != NULL);
@@ -94,6 +104,11 @@ static void render(struct pipeline *p, enum expo_format fmt, struct buf *out)
 	pipeline__render(p, &e);
 	CHECK_EQ_INT(expo_finish(&e), 0);
 	buf_cstr(out);
+}
+
+static struct pipeline *new_pipeline(uint32_t max_routes)
+{
+	return new_pipeline_conns(max_routes, 0);
 }
 
 /* ---- tests ---- */
@@ -134,6 +149,41 @@ static void test_exchanges_to_series(void)
 	CHECK(strstr(out.data, "route=\"/users/:id\",status_code=\"200\",tenant=\"acme\",le=\"0.005\"} 1 "
 			       "# {request_id=\"r-1\"} 0.003 ") != NULL);
 	CHECK(strstr(out.data, "hunter2") == NULL);
+	buf_free(&out);
+	pipeline__free(p);
+}
+
+/* --max-conns bounds the connections parsed at once: the gauges say how
+ * many are held and the most, and a connection with no room has its records
+ * counted, its requests not. A close makes room again. */
+static void test_connection_cap(void)
+{
+	struct pipeline *p = new_pipeline_conns(0, 2);
+	struct event_sink s = pipeline__sink(p);
+	struct buf out;
+
+	buf_init(&out, 0);
+	render(p, EXPO_FMT_TEXT, &out);
+	CHECK(strstr(out.data, "\nsba_observer_connections_tracked 0\n") != NULL);
+	CHECK(strstr(out.data, "\nsba_observer_connections_max 2\n") != NULL);
+	CHECK(strstr(out.data, "\nsba_observer_untracked_records_total 0\n") != NULL);
+	for (uint64_t id = 1; id <= 3; id++) {
+		conn_open(&s, id, SBA_ROLE_SERVER, 51000);
+		data(&s, id, SBA_DIR_IN, "GET /a HTTP/1.1\r\nHost: shop\r\n\r\n", 0);
+		data(&s, id, SBA_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1000000);
+	}
+	render(p, EXPO_FMT_TEXT, &out);
+	CHECK(strstr(out.data, "\nsba_observer_connections_tracked 2\n") != NULL);
+	CHECK(strstr(out.data, "\nsba_observer_untracked_records_total 3\n") != NULL);
+	CHECK(strstr(out.data, "route=\"/a\",status_code=\"200\",tenant=\"none\"} 2\n") != NULL);
+	conn_close(&s, 1);
+	conn_open(&s, 4, SBA_ROLE_SERVER, 51000);
+	data(&s, 4, SBA_DIR_IN, "GET /a HTTP/1.1\r\nHost: shop\r\n\r\n", 0);
+	data(&s, 4, SBA_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1000000);
+	render(p, EXPO_FMT_TEXT, &out);
+	CHECK(strstr(out.data, "\nsba_observer_connections_tracked 2\n") != NULL);
+	CHECK(strstr(out.data, "\nsba_observer_untracked_records_total 3\n") != NULL);
+	CHECK(strstr(out.data, "route=\"/a\",status_code=\"200\",tenant=\"none\"} 3\n") != NULL);
 	buf_free(&out);
 	pipeline__free(p);
 }
@@ -320,6 +370,7 @@ int main(void)
 	clock_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	tgid = getpid();
 	RUN(test_exchanges_to_series);
+	RUN(test_connection_cap);
 	RUN(test_slow_log);
 	RUN(test_identity_outlives_process);
 	RUN(test_identity_outlives_zombie);
