@@ -33,6 +33,7 @@ struct selfmetrics_shared {
 	/* --hooks skb: what the packet decoder (pktconv.h) lost or dropped */
 	bool packets;
 	uint64_t pkt_lost[8];		/* indexed like selfmetrics.c's pkt_losses[] */
+	uint32_t pkt_socks;		/* sockets the decoder holds */
 	/* --hooks skb, per-target attach (skbscope.h) */
 	bool skb_scoped;
 	uint32_t skb_cgroups;		/* directories the packet programs are on */

@@ -67,8 +67,10 @@ static void publish_packets(struct selfmetrics_shared *s, const struct pktconv_s
 
 void selfmetrics_publish(struct selfmetrics_shared *s, const struct events *ev, uint64_t now_ns)
 {
-	if (ev->pc)
+	if (ev->pc) {
 		publish_packets(s, pktconv__stats(ev->pc));
+		__atomic_store_n(&s->pkt_socks, pktconv__count(ev->pc), __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&s->records, ev->records, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->bad_records, ev->bad_records, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->exits_overflow, ev->exits_overflow, __ATOMIC_RELAXED);
@@ -359,6 +361,10 @@ void selfmetrics__render(void *ctx, struct expo *e)
 		for (size_t i = 0; i < sizeof(pkt_losses) / sizeof(pkt_losses[0]); i++)
 			expo_counter(e, (struct expo_label[]){ { "reason", pkt_losses[i] } }, 1,
 				     load(&s->pkt_lost[i]));
+		gauge1(e, "sba_observer_packet_sockets",
+		       "--hooks skb: sockets the packet decoder holds (owned or pending), at most "
+		       "--max-conns.",
+		       __atomic_load_n(&s->pkt_socks, __ATOMIC_RELAXED));
 	}
 	if (__atomic_load_n(&s->skb_scoped, __ATOMIC_RELAXED)) {
 		gauge1(e, "sba_observer_skb_cgroups",
