@@ -15,6 +15,8 @@
 // of the last two rounds by less than 96 KiB (a leak grows it every round by
 // the same amount: 2400 connections that each left 40 bytes behind; the
 // allocator's noise does not).
+// Then more connections at once than --max-conns: the losses are counted,
+// and the next traffic within the cap is counted exactly again.
 // E2E_HOOKS=skb (churn-skb.test.mjs) runs it against the packet layer.
 // Needs root.
 import { test, before, after } from 'node:test';
@@ -151,15 +153,27 @@ s.listen(Number(process.argv[2]), '127.0.0.1', () => console.log('ready'));
 		server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
 	});
 	fs.writeFileSync(path.join(tmp, 'token'), TOKEN + '\n', { mode: 0o600 });
+	await startObserver([]);
+});
+
+// The observer on the server, with these extra arguments; obs is it.
+async function startObserver(extra) {
+	obsErr = '';
 	obs = spawn(OBS, ['--listen', `127.0.0.1:${obsPort}`, '--token-file', path.join(tmp, 'token'),
-		'--hooks', HOOKS, '--pid', String(server.pid), '--service', `churn-server=${SVC}`],
+		'--hooks', HOOKS, '--pid', String(server.pid), '--service', `churn-server=${SVC}`, ...extra],
 	{ stdio: ['ignore', 'ignore', 'pipe'] });
 	kids.push(obs);
 	obs.stderr.setEncoding('utf8');
 	obs.stderr.on('data', (d) => { if (obsErr.length < 65536) obsErr += d; });
 	await waitFor(() => obsErr.includes('ready:') || obs.exitCode !== null, 30000, 'the observer');
 	assert.match(obsErr, /ready:/, `observer did not start: ${obsErr}`);
-});
+}
+
+async function stopObserver() {
+	const exited = new Promise((r) => obs.once('exit', r));
+	obs.kill('SIGINT');
+	await exited;
+}
 
 after(async () => {
 	for (const k of kids) try { k.kill('SIGINT'); } catch { /* gone */ }
@@ -199,4 +213,43 @@ test(`--hooks ${HOOKS}: ${ROUNDS} rounds of connection churn leave no state behi
 	}
 	const grown = Math.min(rss[ROUNDS - 1] - rss[ROUNDS - 2], rss[ROUNDS - 2] - rss[ROUNDS - 3]);
 	assert.ok(grown < 96, `anonymous memory grew by ${grown} KiB or more in each of the last two rounds (${rss.join(', ')} KiB after each)`);
+});
+
+// More connections open at once than --max-conns allows: what does not fit
+// is lost and counted (the kernel map's conn_map_full drops, the observer's
+// untracked records), the observer holds nothing once they close, and the
+// next traffic within the cap is counted exactly again.
+test(`--hooks ${HOOKS}: past --max-conns, losses are counted, and counts are exact again below it`, opts, async (t) => {
+	await stopObserver();
+	await startObserver(['--max-conns', '64']);
+	const served0 = served(await scrape());
+	const entries0 = kernelEntries();
+	const agent = new http.Agent({ keepAlive: true, maxSockets: 150 });
+	const st = await Promise.all(Array.from({ length: 450 }, () => get(agent)));
+	agent.destroy();
+	assert.equal(st.filter((x) => x === 200).length, 450, 'every request answered');
+	let text = '';
+	await waitFor(async () => {
+		text = await scrape();
+		return total(text, 'sba_observer_connections_tracked') === 0 &&
+			total(text, 'sba_observer_packet_sockets') === 0 && kernelEntries() <= entries0 + 8;
+	}, 15000, 'the connections closed').catch(() => {});
+	const counted = served(text) - served0;
+	const mapFull = total(text, 'sba_observer_dropped_events_total', /reason="conn_map_full"/);
+	t.diagnostic(`150 connections over a cap of 64: ${counted} of 450 requests counted, conn_map_full ${mapFull}, ` +
+		`untracked ${total(text, 'sba_observer_untracked_records_total')}, ` +
+		`max ${total(text, 'sba_observer_connections_max')}`);
+	assert.equal(total(text, 'sba_observer_connections_max'), 64, 'the cap is --max-conns');
+	assert.ok(counted > 0 && counted < 450, `some requests counted, not all: ${counted}`);
+	assert.ok(mapFull > 0, 'the connections with no room are counted as conn_map_full drops');
+	assert.equal(total(text, 'sba_observer_connections_tracked'), 0, 'nothing held after they closed');
+	assert.ok(kernelEntries() <= entries0 + 8, 'the kernel map emptied');
+
+	const agent2 = new http.Agent({ keepAlive: true, maxSockets: 30 });
+	const st2 = await Promise.all(Array.from({ length: 300 }, () => get(agent2)));
+	agent2.destroy();
+	assert.equal(st2.filter((x) => x === 200).length, 300, 'every request answered');
+	await waitFor(async () => { text = await scrape(); return served(text) - served0 >= counted + 300; }, 15000, 'the counts')
+		.catch(() => {});
+	assert.equal(served(text) - served0, counted + 300, '30 connections within the cap: every request counted');
 });
