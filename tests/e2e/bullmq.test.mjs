@@ -21,10 +21,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import http from 'node:http';
 import readline from 'node:readline';
 import { parseLine } from './lib/observer.mjs';
+import { freePort, sleep } from './lib/net.mjs';
 import { expected, queueName, queues } from './bullmq/plan.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -47,10 +47,6 @@ const connOf = new Map();
 const sys = new Map(); // conn -> { in: [ts], out: [ts] }
 let obsPort, redisPort, text = '', full = '', obsErr = '';
 
-const freePort = () => new Promise((resolve) => {
-	const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function scrape(p) {
 	return new Promise((resolve, reject) => {

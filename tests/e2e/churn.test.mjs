@@ -25,8 +25,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import http from 'node:http';
+import { freePort, sleep, waitFor, scrape as scrapeMetrics } from './lib/net.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const OBS = process.env.SBA_OBSERVER || path.join(ROOT, process.env.OUTPUT || 'build', 'sba-observer');
@@ -40,9 +40,6 @@ const ROUNDS = 4, CLOSE_REQS = 2000, KA_CONNS = 40, KA_REQS = 400;
 const kids = [];
 let server, port, obs, obsPort, obsErr = '', cgdir = '';
 
-const freePort = () => new Promise((resolve) => {
-	const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
 // Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or
 // /sys/fs/cgroup/unified on hybrid hosts); '' when it is not.
 function cgroup2Root() {
@@ -53,26 +50,8 @@ function cgroup2Root() {
 	}
 	return '';
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, ms, what) {
-	const end = Date.now() + ms;
-	for (;;) {
-		try { if (await fn()) return; } catch { /* not yet */ }
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await sleep(100);
-	}
-}
 
-function scrape() {
-	return new Promise((resolve, reject) => {
-		http.get({ host: '127.0.0.1', port: obsPort, path: '/metrics', agent: false, headers: { authorization: `Bearer ${TOKEN}` } }, (r) => {
-			let b = '';
-			r.setEncoding('utf8');
-			r.on('data', (d) => { b += d; });
-			r.on('end', () => (r.statusCode === 200 ? resolve(b) : reject(new Error(`/metrics: ${r.statusCode}`))));
-		}).on('error', reject);
-	});
-}
+const scrape = () => scrapeMetrics(obsPort, TOKEN);
 // The sum of a family's samples whose line matches `re` (all when null).
 const total = (text, family, re = null) => text.split('\n')
 	.filter((l) => (l.startsWith(family + '{') || l.startsWith(family + ' ')) && (!re || re.test(l)))

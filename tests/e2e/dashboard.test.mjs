@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { freePort, sleep } from './lib/net.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const DASH = JSON.parse(fs.readFileSync(path.join(ROOT, 'deploy/grafana/sba-observer.json'), 'utf8'));
@@ -33,10 +34,6 @@ const allowEmpty = new Map();
 
 let demo, prom, state = {}, promPort, demoOut = '', promErr = '';
 
-const freePort = () => new Promise((resolve) => {
-	const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function api(p, params = {}) {
 	const u = new URL(`http://127.0.0.1:${promPort}${p}`);

@@ -25,6 +25,7 @@ import net from 'node:net';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { parseLine } from './lib/observer.mjs';
+import { freePort, sleep, waitFor, scrape as scrapeMetrics } from './lib/net.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const APP_DIR = path.join(ROOT, 'tests/e2e/http');
@@ -62,18 +63,6 @@ const V8_FLAGS = ['--min-semi-space-size=32', '--max-semi-space-size=32', '--no-
 // /proxy's 'finish' waits behind its client socket's teardown).
 const HRTIME_MISS_BUDGET = 0.02;
 
-const freePort = () => new Promise((resolve) => {
-	const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, ms, what) {
-	const end = Date.now() + ms;
-	for (;;) {
-		try { if (await fn()) return; } catch { /* not yet */ }
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await sleep(50);
-	}
-}
 
 // Route template the observer must produce: numbers and UUIDs are ids.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -90,16 +79,7 @@ const nextId = (tag) => {
 // Record one request the test made and got `status` for.
 const note = (name, method, url, status, tenant) => bump(sent, key(SVC[name], method, template(url), String(status), tenant));
 
-function scrape() {
-	return new Promise((resolve, reject) => {
-		http.get({ host: '127.0.0.1', port: obsPort, path: '/metrics', agent: false, headers: { authorization: `Bearer ${TOKEN}` } }, (r) => {
-			let b = '';
-			r.setEncoding('utf8');
-			r.on('data', (d) => { b += d; });
-			r.on('end', () => (r.statusCode === 200 ? resolve(b) : reject(new Error(`/metrics: ${r.statusCode}`))));
-		}).on('error', reject);
-	});
-}
+const scrape = () => scrapeMetrics(obsPort, TOKEN);
 function labelsOf(line, name) {
 	const inner = line.slice(name.length + 1, line.lastIndexOf('}'));
 	const o = {};
