@@ -571,12 +571,9 @@ int handle_skb_state(struct bpf_raw_tracepoint_args *ctx)
 	if (!v)
 		return 0;
 	state = v->state;
-	/* The close record first: a socket that takes the freed entry on
-	 * another CPU then reaches the decoder after it, which has the same
-	 * room (--max-conns) and has made it. */
+	bpf_map_delete_elem(&skb_socks, &cookie);
 	if (state != SBA_SK_OTHER)
 		skb_sock_end(cookie, 0);
-	bpf_map_delete_elem(&skb_socks, &cookie);
 	return 0;
 }
 
