@@ -58,24 +58,32 @@ const total = (text, family, re = null) => text.split('\n')
 	.reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 const served = (text) => total(text, 'sba_http_server_requests_total', new RegExp(`service="${SVC}".*status_code="200"`));
 
-// Entries of the observer's kernel table of connections, from bpftool.
-function kernelEntries() {
+// The id of the observer's kernel table of connections (`conns`, or
+// `skb_socks` with --hooks skb): among the maps its fds hold, found once per
+// observer process.
+let tableOf = { pid: 0, id: '' };
+function tableId() {
+	if (tableOf.pid === obs.pid) return tableOf.id;
 	const name = HOOKS === 'skb' ? 'skb_socks' : 'conns';
 	const ids = new Set();
 	for (const f of fs.readdirSync(`/proc/${obs.pid}/fdinfo`)) {
 		let s;
 		try { s = fs.readFileSync(`/proc/${obs.pid}/fdinfo/${f}`, 'utf8'); } catch { continue; }
 		const m = s.match(/^map_id:\s+(\d+)$/m);
-		if (m) ids.add(m[1]);
+		if (m) ids.add(Number(m[1]));
 	}
-	for (const id of ids) {
-		const show = JSON.parse(spawnSync('bpftool', ['-j', 'map', 'show', 'id', id], { encoding: 'utf8' }).stdout || '{}');
-		if (show.name !== name) continue;
-		const r = spawnSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8', maxBuffer: 1 << 26 });
-		assert.equal(r.status, 0, `bpftool map dump id ${id}: ${r.stderr}`);
-		return JSON.parse(r.stdout).length;
-	}
-	throw new Error(`no map named ${name} among the observer's`);
+	const all = JSON.parse(spawnSync('bpftool', ['-j', 'map', 'show'], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout || '[]');
+	const map = all.find((m) => ids.has(m.id) && m.name === name);
+	if (!map) throw new Error(`no map named ${name} among the observer's`);
+	tableOf = { pid: obs.pid, id: String(map.id) };
+	return tableOf.id;
+}
+// Entries of that table, from bpftool.
+function kernelEntries() {
+	const id = tableId();
+	const r = spawnSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8', maxBuffer: 1 << 26 });
+	assert.equal(r.status, 0, `bpftool map dump id ${id}: ${r.stderr}`);
+	return JSON.parse(r.stdout).length;
 }
 // Its anonymous memory: the heap, where a leak would be (the ring's pages
 // are mapped from the kernel, and come in as the ring fills the first time).
